@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/spf13/pflag"
+)
+
+// Config is the whole configuration. Precedence: flags > environment > config
+// file > defaults. Secrets are never flag values: the key password comes from
+// ELICENSE_KEY_PASSWORD or from the file named by key_password_file.
+type Config struct {
+	DataDir         string   `toml:"data_dir"`
+	Addr            string   `toml:"addr"`
+	PublicBase      string   `toml:"public_base"`
+	FontPaths       []string `toml:"font_paths"`
+	KeyPasswordFile string   `toml:"key_password_file"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		DataDir:    "data",
+		Addr:       ":8080",
+		PublicBase: "HTTP://127.0.0.1:8080",
+	}
+}
+
+// loadConfig resolves the configuration for a command whose flags are fs.
+// Command-specific flags (addr, public-base) are applied when flags set them.
+func loadConfig(g *globalFlags, flags *pflag.FlagSet) (Config, error) {
+	cfg := defaultConfig()
+	file := firstNonEmpty(g.configFile, os.Getenv("ELICENSE_CONFIG"))
+	explicit := file != ""
+	dataDir := firstNonEmpty(g.dataDir, os.Getenv("ELICENSE_DATA_DIR"))
+	if !explicit {
+		file = filepath.Join(firstNonEmpty(dataDir, cfg.DataDir), "elicense.toml")
+	}
+	if err := readConfigFile(file, &cfg); err != nil {
+		if explicit || !errors.Is(err, fs.ErrNotExist) {
+			return cfg, err
+		}
+	}
+	envs := []struct {
+		name string
+		dst  *string
+	}{
+		{"ELICENSE_DATA_DIR", &cfg.DataDir},
+		{"ELICENSE_ADDR", &cfg.Addr},
+		{"ELICENSE_PUBLIC_BASE", &cfg.PublicBase},
+		{"ELICENSE_KEY_PASSWORD_FILE", &cfg.KeyPasswordFile},
+	}
+	for _, e := range envs {
+		if v := os.Getenv(e.name); v != "" {
+			*e.dst = v
+		}
+	}
+	if v := os.Getenv("ELICENSE_FONT_PATHS"); v != "" {
+		cfg.FontPaths = filepath.SplitList(v)
+	}
+	if g.dataDir != "" {
+		cfg.DataDir = g.dataDir
+	}
+	if flags != nil {
+		if f := flags.Lookup("addr"); f != nil && f.Changed {
+			cfg.Addr = f.Value.String()
+		}
+		if f := flags.Lookup("public-base"); f != nil && f.Changed {
+			cfg.PublicBase = f.Value.String()
+		}
+	}
+	cfg.PublicBase = strings.TrimRight(cfg.PublicBase, "/")
+	if cfg.DataDir == "" {
+		return cfg, fmt.Errorf("config: empty data directory")
+	}
+	return cfg, nil
+}
+
+func readConfigFile(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("config: %s: %w", path, err)
+	}
+	return nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
