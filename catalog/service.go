@@ -13,8 +13,9 @@ import (
 
 // Renderer turns a license into its standard-layout PDF. Implemented by templates.
 type Renderer interface {
-	// Check returns problems a row has beyond ValidateRow: characters the font
-	// lacks, values that overflow their box. Nil when the row renders.
+	// Check returns the problems that keep a row from rendering: characters
+	// the font lacks, values that overflow their box. It may repeat problems
+	// ValidateRow finds; the Service reports each problem once.
 	Check(t *LicenseType, row map[string]string) []FieldError
 	// Render writes the unsealed PDF of l with qrText in its QR slot.
 	Render(w io.Writer, l *License, qrText string) error
@@ -131,8 +132,17 @@ func (s *Service) check(t *LicenseType, values map[string]string, now time.Time)
 	}
 	if s.Renderer == nil {
 		probs = append(probs, FieldError{Code: "no_renderer", Message: "未配置证照模板"})
-	} else if len(probs) == 0 {
-		probs = append(probs, s.Renderer.Check(t, values)...)
+	} else {
+		seen := make(map[FieldError]bool, len(probs))
+		for _, p := range probs {
+			seen[p] = true
+		}
+		for _, p := range s.Renderer.Check(t, values) {
+			if !seen[p] {
+				seen[p] = true
+				probs = append(probs, p)
+			}
+		}
 	}
 	if len(probs) > 0 {
 		return &ValidationError{Problems: probs}

@@ -183,6 +183,11 @@ func TestIssueRejects(t *testing.T) {
 			r["holder_name"] = "𠮷田"
 			return r
 		}()}, catalog.ErrInvalid, []string{"holder_name"}},
+		{"UncoveredAndBadCheck", catalog.IssueRequest{TypeKey: "special-operations", Values: func() map[string]string {
+			r := row("X8")
+			r["holder_name"], r["holder_code"] = "𠮷田", "110105194912310021"
+			return r
+		}()}, catalog.ErrInvalid, []string{"holder_code", "holder_name"}},
 		{"UntilBeforeFrom", catalog.IssueRequest{TypeKey: "special-operations", Values: func() map[string]string {
 			r := row("X7")
 			r["valid_from"], r["valid_until"] = "2026-05-01", "2026-04-30"

@@ -67,11 +67,13 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dataDir, "data-dir", "", "data directory (env ELICENSE_DATA_DIR, default ./data)")
 	pf.StringVar(&g.configFile, "config", "", "config file in TOML (env ELICENSE_CONFIG, default <data-dir>/elicense.toml when present)")
 	root.AddCommand(
 		newServeCommand(g),
+		newLicenseCommand(g),
 		newVersionCommand(),
 	)
 	return root

@@ -1,0 +1,90 @@
+package catalog_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"elicense/catalog"
+)
+
+var foodT = &catalog.LicenseType{
+	Key: "food-business", Holder: catalog.LegalPerson,
+	Items: []catalog.Item{
+		{Key: "holder_name", Label: "经营者名称", Type: catalog.TypeText, Required: true, MaxLength: 50},
+		{Key: "holder_code", Label: "统一社会信用代码", Type: catalog.TypeUSCC, Required: true},
+		{Key: "business_kind", Label: "主体业态", Type: catalog.TypeEnum, Options: []string{"食品销售经营者", "餐饮服务经营者"}},
+		{Key: "license_no", Label: "许可证编号", Type: catalog.TypeText, Required: true, MaxLength: 16},
+		{Key: "phone", Label: "投诉举报电话", Type: catalog.TypePhone},
+		{Key: "valid_from", Label: "发证日期", Type: catalog.TypeDate, Required: true},
+		{Key: "valid_until", Label: "有效期至", Type: catalog.TypeDateLong, Required: true},
+		{Key: "photo", Label: "照片", Type: catalog.TypeImage},
+	},
+}
+
+func foodRow() map[string]string {
+	return map[string]string{"holder_name": "芜湖市鸠江区好味道餐饮店", "holder_code": "91350100M000100Y43",
+		"business_kind": "餐饮服务经营者", "license_no": "JY13402020012345", "phone": "0553-12345",
+		"valid_from": "2026-01-01", "valid_until": "2030-12-31"}
+}
+
+func TestValidateRow(t *testing.T) {
+	png := base64.StdEncoding.EncodeToString([]byte("\x89PNG\r\n\x1a\n0000"))
+	cases := []struct {
+		name string
+		mut  func(r map[string]string)
+		want string // "item:code", "" for valid
+	}{
+		{"Valid", func(r map[string]string) {}, ""},
+		{"ValidLongTerm", func(r map[string]string) { r["valid_until"] = "长期" }, ""},
+		{"ValidPhoto", func(r map[string]string) { r["photo"] = png }, ""},
+		{"TrimmedSpaces", func(r map[string]string) { r["holder_code"] = "  91350100M000100Y43 " }, ""},
+		{"MissingRequired", func(r map[string]string) { delete(r, "holder_name") }, "holder_name:required"},
+		{"BlankRequired", func(r map[string]string) { r["license_no"] = "   " }, "license_no:required"},
+		{"TooLong", func(r map[string]string) { r["license_no"] = strings.Repeat("号", 17) }, "license_no:too_long"},
+		{"BadUSCC", func(r map[string]string) { r["holder_code"] = "91350100M000100Y44" }, "holder_code:bad_check"},
+		{"BadDate", func(r map[string]string) { r["valid_from"] = "2026-02-30" }, "valid_from:bad_date"},
+		{"DateFormat", func(r map[string]string) { r["valid_from"] = "2026/01/01" }, "valid_from:bad_date"},
+		{"ShortDate", func(r map[string]string) { r["valid_from"] = "2026-1-1" }, "valid_from:bad_date"},
+		{"LongTermNotAllowed", func(r map[string]string) { r["valid_from"] = "长期" }, "valid_from:bad_date"},
+		{"BadLongDate", func(r map[string]string) { r["valid_until"] = "永久" }, "valid_until:bad_date"},
+		{"UntilBeforeFrom", func(r map[string]string) { r["valid_until"] = "2025-12-31" }, "valid_until:bad_date"},
+		{"BadEnum", func(r map[string]string) { r["business_kind"] = "网吧" }, "business_kind:bad_option"},
+		{"BadPhone", func(r map[string]string) { r["phone"] = "call me" }, "phone:bad_value"},
+		{"ControlChar", func(r map[string]string) { r["holder_name"] = "好\x07味道" }, "holder_name:bad_character"},
+		{"InvalidUTF8", func(r map[string]string) { r["holder_name"] = "好\xff味道" }, "holder_name:bad_character"},
+		{"UnknownItem", func(r map[string]string) { r["colour"] = "red" }, "colour:unknown_item"},
+		{"PhotoNotImage", func(r map[string]string) { r["photo"] = base64.StdEncoding.EncodeToString([]byte("GIF89a")) }, "photo:bad_value"},
+		{"PhotoNotBase64", func(r map[string]string) { r["photo"] = "%%%" }, "photo:bad_value"},
+		{"PhotoTooBig", func(r map[string]string) {
+			r["photo"] = base64.StdEncoding.EncodeToString(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, catalog.MaxImageBytes)...))
+		}, "photo:bad_value"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := foodRow()
+			tc.mut(r)
+			ve := catalog.ValidateRow(foodT, r, today)
+			if tc.want == "" {
+				if ve != nil {
+					t.Fatalf("unexpected problems: %v", ve)
+				}
+				return
+			}
+			if ve == nil || len(ve.Problems) != 1 {
+				t.Fatalf("problems = %v, want exactly %s", ve, tc.want)
+			}
+			p := ve.Problems[0]
+			if p.Item+":"+p.Code != tc.want || p.Message == "" {
+				t.Fatalf("problem %+v, want %s", p, tc.want)
+			}
+		})
+	}
+	// Normalisation happens in place.
+	r := foodRow()
+	r["holder_code"] = " 91350100M000100Y43 "
+	catalog.ValidateRow(foodT, r, today)
+	if r["holder_code"] != "91350100M000100Y43" {
+		t.Fatalf("not trimmed: %q", r["holder_code"])
+	}
+}
