@@ -34,7 +34,8 @@ var (
 	bStatIdx  = []byte("idx_statuslist")
 	bSeq      = []byte("sequences")
 	bMeta     = []byte("meta")
-	allBucket = [][]byte{bTypes, bDepts, bLic, bDigest, bNumber, bHolder, bBatch, bType, bStatus, bStatIdx, bSeq, bMeta}
+	allBucket = [][]byte{bTypes, bDepts, bLic, bDigest, bNumber, bHolder, bBatch, bType, bStatus, bStatIdx, bSeq, bMeta,
+		bPrincipals, bKeyHash, bUses, bUseHolder, bUseIssuer}
 )
 
 // Options configure Open. The zero value is usable.

@@ -93,3 +93,18 @@ func TestPersistence(t *testing.T) {
 		t.Fatalf("after reopen: %+v %v", got, err)
 	}
 }
+
+func TestAccessConformance(t *testing.T) {
+	catalogtest.RunAccess(t, func(t *testing.T) catalog.AccessStore {
+		s, err := boltstore.Open(filepath.Join(t.TempDir(), "elicense.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func TestMemAccessConformance(t *testing.T) {
+	catalogtest.RunAccess(t, func(t *testing.T) catalog.AccessStore { return catalogtest.NewMemAccess() })
+}
