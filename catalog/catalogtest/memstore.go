@@ -47,7 +47,9 @@ func clone[T any](v T) T {
 	return out
 }
 
-func nf(what, key string) error { return fmt.Errorf("memstore: %s %q: %w", what, key, catalog.ErrNotFound) }
+func nf(what, key string) error {
+	return fmt.Errorf("memstore: %s %q: %w", what, key, catalog.ErrNotFound)
+}
 
 // PutType implements catalog.Store.
 func (m *MemStore) PutType(_ context.Context, t *catalog.LicenseType) error {

@@ -186,8 +186,8 @@ func licenseViews(ls []*catalog.License, a *app) []map[string]any {
 	for _, l := range ls {
 		out = append(out, map[string]any{
 			"identifier": l.ID, "number": l.Number, "type": l.TypeKey, "typeCode": l.TypeCode, "typeName": l.TypeName,
-			"issuer": map[string]string{"name": l.IssuerName, "code": l.IssuerUSCC},
-			"holder": map[string]string{"name": l.Holder.Name, "code": l.Holder.Code, "codeType": l.Holder.CodeType},
+			"issuer":    map[string]string{"name": l.IssuerName, "code": l.IssuerUSCC},
+			"holder":    map[string]string{"name": l.Holder.Name, "code": l.Holder.Code, "codeType": l.Holder.CodeType},
 			"validFrom": l.ValidFrom, "validUntil": l.ValidUntil, "issuedAt": l.IssuedAt, "version": l.Version,
 			"status": l.StatusAt(now), "storedStatus": l.Status, "sm3": l.Digest,
 			"supersedes": l.Supersedes, "supersededBy": l.SupersededBy, "batch": l.BatchID,
