@@ -1,0 +1,253 @@
+package signer
+
+import (
+	"bytes"
+	"encoding/asn1"
+	"fmt"
+	"sort"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// OIDs of the GB/T 35275 container and its attributes.
+var (
+	// OIDSM2SignedData is GB/T 35275 signedData, 1.2.156.10197.6.1.4.2.2.
+	OIDSM2SignedData = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2}
+	// OIDSM2Data is GB/T 35275 data, 1.2.156.10197.6.1.4.2.1.
+	OIDSM2Data = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 1}
+	// OIDSM3 is the SM3 digest algorithm, 1.2.156.10197.1.401.
+	OIDSM3 = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 401}
+	// OIDSM2Sign is SM2-1 (digestEncryptionAlgorithm), 1.2.156.10197.1.301.1.
+	OIDSM2Sign           = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 301, 1}
+	oidAttrContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
+	oidAttrMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	oidAttrSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+)
+
+// OIDSealAttribute identifies the signed attribute that carries the seal
+// (the SESeal DER as attribute value) in a PKCS#7 signature: 2.25.<UUID as
+// an integer>, an OID that needs no registration (ITU-T X.667), for UUID
+// 706f5886-9630-4a00-83cd-f05d08f21af5. Its last arc exceeds 64 bits, so
+// it is given only in dotted form.
+const OIDSealAttribute = "2.25.149451675994307971267572327071360359157"
+
+var oidSealAttrDER []byte // DER body of OIDSealAttribute
+
+func init() {
+	// 2.25.N with N beyond 64 bits: encode the arcs by hand.
+	n := []byte{}
+	v := bigFromString(OIDSealAttribute[len("2.25."):])
+	// base-128 of (2*40+25 = 105 first byte) then N
+	var arc []byte
+	for v.Sign() > 0 {
+		arc = append([]byte{byte(v.Int64() & 0x7f)}, arc...)
+		v.Rsh(v, 7)
+	}
+	for i := 0; i < len(arc)-1; i++ {
+		arc[i] |= 0x80
+	}
+	n = append(n, 2*40+25)
+	n = append(n, arc...)
+	oidSealAttrDER = n
+}
+
+// cmsInput are the variable parts of one PKCS#7 signature.
+type cmsInput struct {
+	certDER     []byte
+	rawIssuer   []byte
+	serialDER   []byte // INTEGER element
+	digest      []byte
+	signingTime time.Time
+	seal        []byte
+}
+
+// signedAttrs returns DER SET OF Attribute (tag 0x31), sorted as DER wants.
+func (in *cmsInput) signedAttrs() []byte {
+	attr := func(oidDER []byte, oid asn1.ObjectIdentifier, val func(b *cryptobyte.Builder)) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			if oidDER != nil {
+				b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oidDER) })
+			} else {
+				b.AddASN1ObjectIdentifier(oid)
+			}
+			b.AddASN1(cbasn1.SET, val)
+		})
+		return b.BytesOrPanic()
+	}
+	attrs := [][]byte{
+		attr(nil, oidAttrContentType, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDSM2Data) }),
+		attr(nil, oidAttrSigningTime, func(b *cryptobyte.Builder) { b.AddASN1UTCTime(in.signingTime.UTC()) }),
+		attr(nil, oidAttrMessageDigest, func(b *cryptobyte.Builder) { b.AddASN1OctetString(in.digest) }),
+		attr(oidSealAttrDER, nil, func(b *cryptobyte.Builder) { b.AddBytes(in.seal) }),
+	}
+	sort.Slice(attrs, func(i, j int) bool { return bytes.Compare(attrs[i], attrs[j]) < 0 })
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+		for _, a := range attrs {
+			b.AddBytes(a)
+		}
+	})
+	return b.BytesOrPanic()
+}
+
+// build assembles ContentInfo(SignedData) around attrs (tag 0x31) and sig.
+func (in *cmsInput) build(attrs, sig []byte) []byte {
+	algo := func(b *cryptobyte.Builder, oid asn1.ObjectIdentifier) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oid) })
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(OIDSM2SignedData)
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1Int64(1)
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { algo(b, OIDSM3) })
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDSM2Data) })
+				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(in.certDER) })
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1Int64(1)
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddBytes(in.rawIssuer)
+							b.AddBytes(in.serialDER)
+						})
+						algo(b, OIDSM3)
+						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+							b.AddBytes(attrs[headerLen(attrs):])
+						})
+						algo(b, OIDSM2Sign)
+						b.AddASN1OctetString(sig)
+					})
+				})
+			})
+		})
+	})
+	return b.BytesOrPanic()
+}
+
+func headerLen(der []byte) int {
+	if der[1] < 0x80 {
+		return 2
+	}
+	return 2 + int(der[1]&0x7f)
+}
+
+// cmsInfo is what parseCMS extracts from a SignedData made by this package
+// (or a compatible single-signer detached GB/T 35275 / PKCS#7 SignedData).
+type cmsInfo struct {
+	contentType   asn1.ObjectIdentifier
+	certs         [][]byte
+	signedAttrs   []byte // re-tagged as SET (0x31): the signed message
+	messageDigest []byte
+	signingTime   time.Time
+	seal          []byte
+	sigAlg        asn1.ObjectIdentifier
+	signature     []byte
+	attrContent   asn1.ObjectIdentifier
+}
+
+// parseCMS reads a detached, single-signer SignedData. Trailing zeros are
+// ignored.
+func parseCMS(der []byte) (ci *cmsInfo, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ci, err = nil, fmt.Errorf("%w: CMS: %v", ErrMalformed, r)
+		}
+	}()
+	raw, rest, ok := readElement(der)
+	if !ok || !allZero(rest) {
+		return nil, fmt.Errorf("%w: CMS: not one DER element", ErrMalformed)
+	}
+	bad := func(what string) error { return fmt.Errorf("%w: CMS: %s", ErrMalformed, what) }
+	ci = &cmsInfo{}
+	s := cryptobyte.String(raw)
+	var top, sd, sdSeq, algs, encap, signers, si cryptobyte.String
+	if !s.ReadASN1(&top, cbasn1.SEQUENCE) || !top.ReadASN1ObjectIdentifier(&ci.contentType) ||
+		!top.ReadASN1(&sd, cbasn1.Tag(0).Constructed().ContextSpecific()) || !sd.ReadASN1(&sdSeq, cbasn1.SEQUENCE) {
+		return nil, bad("ContentInfo")
+	}
+	var ver int64
+	if !sdSeq.ReadASN1Integer(&ver) || !sdSeq.ReadASN1(&algs, cbasn1.SET) || !sdSeq.ReadASN1(&encap, cbasn1.SEQUENCE) {
+		return nil, bad("SignedData")
+	}
+	var encapType asn1.ObjectIdentifier
+	if !encap.ReadASN1ObjectIdentifier(&encapType) || !encap.Empty() {
+		return nil, bad("not detached")
+	}
+	if sdSeq.PeekASN1Tag(cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		var certs cryptobyte.String
+		sdSeq.ReadASN1(&certs, cbasn1.Tag(0).Constructed().ContextSpecific())
+		for !certs.Empty() {
+			var c cryptobyte.String
+			if !certs.ReadASN1Element(&c, cbasn1.SEQUENCE) {
+				return nil, bad("certificates")
+			}
+			ci.certs = append(ci.certs, c)
+		}
+	}
+	if sdSeq.PeekASN1Tag(cbasn1.Tag(1).Constructed().ContextSpecific()) {
+		sdSeq.SkipASN1(cbasn1.Tag(1).Constructed().ContextSpecific())
+	}
+	if !sdSeq.ReadASN1(&signers, cbasn1.SET) || !signers.ReadASN1(&si, cbasn1.SEQUENCE) || !signers.Empty() {
+		return nil, bad("exactly one SignerInfo expected")
+	}
+	var attrsFull cryptobyte.String
+	if !si.ReadASN1Integer(&ver) || !si.SkipASN1(cbasn1.SEQUENCE) || !si.SkipASN1(cbasn1.SEQUENCE) ||
+		!si.ReadASN1Element(&attrsFull, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		return nil, bad("SignerInfo")
+	}
+	var sigAlg cryptobyte.String
+	if !si.ReadASN1(&sigAlg, cbasn1.SEQUENCE) || !sigAlg.ReadASN1ObjectIdentifier(&ci.sigAlg) {
+		return nil, bad("signature algorithm")
+	}
+	var sig cryptobyte.String
+	if !si.ReadASN1(&sig, cbasn1.OCTET_STRING) {
+		return nil, bad("signature")
+	}
+	ci.signature = sig
+	ci.signedAttrs = append([]byte{0x31}, attrsFull[1:]...)
+	body := cryptobyte.String(attrsFull[headerLen(attrsFull):])
+	for !body.Empty() {
+		var a, vals cryptobyte.String
+		var oidRaw cryptobyte.String
+		if !body.ReadASN1(&a, cbasn1.SEQUENCE) || !a.ReadASN1(&oidRaw, cbasn1.OBJECT_IDENTIFIER) || !a.ReadASN1(&vals, cbasn1.SET) {
+			return nil, bad("attribute")
+		}
+		switch {
+		case bytes.Equal(oidRaw, oidSealAttrDER):
+			ci.seal = vals
+		case bytes.Equal(oidRaw, mustOIDBody(oidAttrMessageDigest)):
+			var d cryptobyte.String
+			if !vals.ReadASN1(&d, cbasn1.OCTET_STRING) {
+				return nil, bad("messageDigest")
+			}
+			ci.messageDigest = d
+		case bytes.Equal(oidRaw, mustOIDBody(oidAttrSigningTime)):
+			var t time.Time
+			if vals.PeekASN1Tag(cbasn1.UTCTime) {
+				if !vals.ReadASN1UTCTime(&t) {
+					return nil, bad("signingTime")
+				}
+			} else if !vals.ReadASN1GeneralizedTime(&t) {
+				return nil, bad("signingTime")
+			}
+			ci.signingTime = t
+		case bytes.Equal(oidRaw, mustOIDBody(oidAttrContentType)):
+			if !vals.ReadASN1ObjectIdentifier(&ci.attrContent) {
+				return nil, bad("contentType")
+			}
+		}
+	}
+	return ci, nil
+}
+
+func mustOIDBody(o asn1.ObjectIdentifier) []byte {
+	der, err := asn1.Marshal(o)
+	if err != nil {
+		panic(err)
+	}
+	return der[2:]
+}
