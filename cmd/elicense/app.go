@@ -21,6 +21,7 @@ type app struct {
 	store *boltstore.Store
 	files *filestore.Dir
 	svc   *catalog.Service
+	components
 }
 
 // openApp opens the data directory. With bootstrap set, an empty data

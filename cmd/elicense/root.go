@@ -74,6 +74,13 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(
 		newServeCommand(g),
 		newLicenseCommand(g),
+		newIssueCommand(g),
+		newRenderCommand(g),
+		newTemplatesCommand(g),
+		newPKICommand(g),
+		newSealCommand(g),
+		newSignCommand(g),
+		newQRCommand(g),
 		newVersionCommand(),
 	)
 	return root
