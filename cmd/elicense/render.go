@@ -58,8 +58,8 @@ func newRenderCommand(g *globalFlags) *cobra.Command {
 				ID:     catalog.FormatIdentifier(t.Code, issuer.USCC, fmt.Sprintf("SPECIMEN%X", serial), 1),
 				Number: row[t.NumberKey()], TypeKey: t.Key, TypeCode: t.Code, TypeName: t.Name,
 				IssuerUSCC: issuer.USCC, IssuerName: issuer.Name,
-				Holder:     catalog.Holder{Name: row["holder_name"], Code: row["holder_code"], CodeType: t.Holder.CodeType()},
-				Values:     row, ValidFrom: row["valid_from"], ValidUntil: row["valid_until"], IssuedAt: now, Version: 1,
+				Holder: catalog.Holder{Name: row["holder_name"], Code: row["holder_code"], CodeType: t.Holder.CodeType()},
+				Values: row, ValidFrom: row["valid_from"], ValidUntil: row["valid_until"], IssuedAt: now, Version: 1,
 				Status: catalog.StatusIssued, StatusIndex: -1,
 			}
 			var buf bytes.Buffer
