@@ -81,6 +81,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newSealCommand(g),
 		newSignCommand(g),
 		newQRCommand(g),
+		newVerifyCommand(g),
 		newVersionCommand(),
 	)
 	return root
