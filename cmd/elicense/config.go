@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -22,6 +23,9 @@ type Config struct {
 	PublicBase      string   `toml:"public_base"`
 	FontPaths       []string `toml:"font_paths"`
 	KeyPasswordFile string   `toml:"key_password_file"`
+	// KeyScryptLogN is the scrypt cost (log2 N) of newly written key files;
+	// 0 means the default 16 (64 MiB per unlock). Lower only for tests.
+	KeyScryptLogN int `toml:"key_scrypt_log_n"`
 }
 
 func defaultConfig() Config {
@@ -60,6 +64,13 @@ func loadConfig(g *globalFlags, flags *pflag.FlagSet) (Config, error) {
 		if v := os.Getenv(e.name); v != "" {
 			*e.dst = v
 		}
+	}
+	if v := os.Getenv("ELICENSE_KEY_SCRYPT_LOG_N"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10 || n > 22 {
+			return cfg, fmt.Errorf("config: ELICENSE_KEY_SCRYPT_LOG_N=%q: want 10 to 22", v)
+		}
+		cfg.KeyScryptLogN = n
 	}
 	if v := os.Getenv("ELICENSE_FONT_PATHS"); v != "" {
 		cfg.FontPaths = filepath.SplitList(v)

@@ -281,6 +281,9 @@ func fixture(name string) string {
 }
 
 func TestMain(m *testing.M) {
+	// Cheap key files: scrypt at its default cost dominates every command
+	// under the race detector.
+	os.Setenv("ELICENSE_KEY_SCRYPT_LOG_N", "10")
 	code := m.Run()
 	if demoDir != "" {
 		os.RemoveAll(demoDir)

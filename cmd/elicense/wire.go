@@ -98,9 +98,11 @@ func (a *app) loadPKI(ctx context.Context, create bool) (*signer.PKI, error) {
 	for _, d := range depts {
 		ds = append(ds, signer.Department{Key: d.Key, Name: d.Name, USCC: d.USCC})
 	}
-	return signer.InitPKI(a.pkiDir(), signer.PKIOptions{
-		Password: pw, City: "芜湖市", Departments: ds, Font: font, Rand: rand.Reader, Now: time.Now(),
-	})
+	opts := signer.PKIOptions{Password: pw, City: "芜湖市", Departments: ds, Font: font, Rand: rand.Reader, Now: time.Now()}
+	if a.cfg.KeyScryptLogN != 0 {
+		opts.KeyProtection = &signer.KeyProtection{ScryptLogN: a.cfg.KeyScryptLogN}
+	}
+	return signer.InitPKI(a.pkiDir(), opts)
 }
 
 // keyPassword returns the password of the key files: ELICENSE_KEY_PASSWORD,
