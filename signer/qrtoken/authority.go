@@ -80,17 +80,32 @@ func (a *Authority) KeyListDocument() []byte { return append([]byte(nil), a.list
 // RootPublic returns the public key that verifies the lists.
 func (a *Authority) RootPublic() crypto.PublicKey { return a.root.Public() }
 
-func (a *Authority) key(uscc string) (DeptKey, error) {
-	k, ok := a.keys[uscc]
+// keyFor returns the key of l's issuing department. The token leaves the
+// issuer code out of the identifier (the verifier takes the key's
+// department), so the issuer code inside l.ID must be that department.
+func (a *Authority) keyFor(l *catalog.License) (DeptKey, error) {
+	if l == nil {
+		return DeptKey{}, invalidf("nil license")
+	}
+	k, ok := a.keys[l.IssuerUSCC]
 	if !ok {
-		return k, fmt.Errorf("%w: no QR key for department %s", ErrSign, uscc)
+		return k, fmt.Errorf("%w: no QR key for department %s", ErrSign, l.IssuerUSCC)
+	}
+	_, issuer, err := SplitIdentifier(l.ID)
+	if err != nil {
+		return k, err
+	}
+	if issuer != k.DeptUSCC {
+		return k, invalidf("license %s: issuer code %s is not the signing department %s", l.ID, issuer, k.DeptUSCC)
 	}
 	return k, nil
 }
 
-// StaticText implements catalog.QRIssuer: the printed QR text of l.
+// StaticText implements catalog.QRIssuer: the printed QR text of l, signed
+// with the key of l.IssuerUSCC. The issuer code inside l.ID must be that
+// department (ErrInvalidInput otherwise).
 func (a *Authority) StaticText(_ context.Context, d *catalog.Department, l *catalog.License) (string, error) {
-	k, err := a.key(l.IssuerUSCC)
+	k, err := a.keyFor(l)
 	if err != nil {
 		return "", err
 	}
@@ -106,9 +121,10 @@ func (a *Authority) StaticText(_ context.Context, d *catalog.Department, l *cata
 }
 
 // DynamicText returns a fresh dynamic token for the holder's "show" view,
-// made at now and valid for lifetime (0 means MaxLifetime).
+// made at now and valid for lifetime (0 means MaxLifetime), with the same
+// key and issuer rule as StaticText.
 func (a *Authority) DynamicText(l *catalog.License, now time.Time, lifetime time.Duration) (string, *Claims, error) {
-	k, err := a.key(l.IssuerUSCC)
+	k, err := a.keyFor(l)
 	if err != nil {
 		return "", nil, err
 	}

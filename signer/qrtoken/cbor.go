@@ -3,6 +3,7 @@ package qrtoken
 import (
 	"encoding/binary"
 	"fmt"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -46,6 +47,21 @@ func appendBytes(b, v []byte) []byte {
 
 func appendText(b []byte, v string) []byte {
 	return append(appendHead(b, majorText, uint64(len(v))), v...)
+}
+
+// appendCompactText writes s (valid UTF-8) as a text string, or as a byte
+// string holding its UTF-16BE form when that is strictly shorter: a Han
+// character takes 2 bytes in UTF-16 and 3 in UTF-8, an ASCII one 2 and 1.
+func appendCompactText(b []byte, s string) []byte {
+	u := utf16.Encode([]rune(s))
+	if 2*len(u) >= len(s) {
+		return appendText(b, s)
+	}
+	b = appendHead(b, majorBytes, uint64(2*len(u)))
+	for _, v := range u {
+		b = append(b, byte(v>>8), byte(v))
+	}
+	return b
 }
 
 // reader decodes the strict subset. The first error sticks; later calls
@@ -170,6 +186,70 @@ func (r *reader) text(what string, min, max int) string {
 		return ""
 	}
 	return string(b)
+}
+
+// compactText reads what appendCompactText writes: a text string, or a
+// byte string of well-formed UTF-16BE, of at most max bytes once in UTF-8.
+// Each string has one form: the byte string exactly when it is shorter
+// than the UTF-8 form.
+func (r *reader) compactText(what string, max int) string {
+	if r.err != nil {
+		return ""
+	}
+	if len(r.b) == 0 || r.b[0]>>5 != majorBytes {
+		s := r.text(what, 1, max)
+		if r.err == nil && 2*utf16Len(s) < len(s) {
+			r.failf("%w: %w: %s must be written in UTF-16", ErrMalformed, ErrNonCanonical, what)
+			return ""
+		}
+		return s
+	}
+	b := r.bytes(what, 2, max)
+	if r.err != nil {
+		return ""
+	}
+	if len(b)%2 != 0 {
+		r.failf("%w: %s: UTF-16 of odd length %d", ErrMalformed, what, len(b))
+		return ""
+	}
+	rs := make([]rune, 0, len(b)/2)
+	for i := 0; i < len(b); i += 2 {
+		v := rune(b[i])<<8 | rune(b[i+1])
+		switch {
+		case utf16.IsSurrogate(v):
+			if v >= 0xdc00 || i+3 >= len(b) {
+				r.failf("%w: %s: unpaired UTF-16 surrogate", ErrMalformed, what)
+				return ""
+			}
+			w := rune(b[i+2])<<8 | rune(b[i+3])
+			v = utf16.DecodeRune(v, w)
+			if v == utf8.RuneError {
+				r.failf("%w: %s: unpaired UTF-16 surrogate", ErrMalformed, what)
+				return ""
+			}
+			i += 2
+		}
+		rs = append(rs, v)
+	}
+	s := string(rs)
+	switch {
+	case len(s) > max:
+		r.failf("%w: %w: %s is %d bytes in UTF-8, maximum %d", ErrMalformed, ErrTooLarge, what, len(s), max)
+		return ""
+	case len(b) >= len(s):
+		r.failf("%w: %w: %s must be written in UTF-8", ErrMalformed, ErrNonCanonical, what)
+		return ""
+	}
+	return s
+}
+
+// utf16Len returns the number of UTF-16 code units of valid UTF-8 s.
+func utf16Len(s string) int {
+	n := 0
+	for _, c := range s {
+		n += utf16.RuneLen(c)
+	}
+	return n
 }
 
 func (r *reader) take(what string, n uint64, min, max int) []byte {

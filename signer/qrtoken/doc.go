@@ -16,6 +16,14 @@
 // taken for a key-list or status-list signature (KeyListContext,
 // StatusListContext) or for anything else.
 //
+// To keep the QR code small, the claims leave out what the verifier knows
+// anyway: the identifier is carried without its root and without the
+// issuer code, which is the department the key list binds the signing key
+// to (Parse sets Claims.CompactIdentifier; Verify rebuilds
+// Claims.Identifier once a key's signature verified); dates are day
+// numbers (Date.DayNumber); the license number and holder name are UTF-16
+// byte strings when that is shorter than UTF-8, as for Han text.
+//
 // The printed text is an upper-case URL, base + "/V/" + the token as
 // decimal digits (Digits), which keeps the QR code in the alphanumeric and
 // numeric modes. ParseText reads it back, or bare digits.
@@ -32,11 +40,12 @@
 //
 // ParseKeyList and ParseStatusList check the documents' root signatures.
 // Verify parses a token strictly, finds its key (trying every key that
-// shares the kid), checks the signature and the key policy (department,
-// license type, key state and validity), the identifier and holder-code
-// check characters, the validity dates, the status bits and, for dynamic
-// tokens, the time window and the ticket. It returns a Result listing every
-// check; it never returns an error.
+// shares the kid), checks the signature, rebuilds the identifier with the
+// key's department, then checks the key policy (license type, key state
+// and validity), the identifier and holder-code check characters, the
+// validity dates, the status bits and, for dynamic tokens, the time window
+// and the ticket. It returns a Result listing every check; it never returns
+// an error.
 //
 // # Non-goals
 //
@@ -60,4 +69,8 @@
 //   - The status list is signed by the root key itself, so re-signing it
 //     needs the root key (in a hardware module) on line.
 //   - Claims of a Result are only trustworthy when Result.Valid is true.
+//   - A key signs for its department only: the identifier a token shows
+//     always has the key's department as issuer. Authority refuses a
+//     license whose identifier names another issuer; code calling Sign
+//     directly must keep to the same rule.
 package qrtoken

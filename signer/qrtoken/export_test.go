@@ -13,3 +13,9 @@ func ParseStatusListContent(b []byte) error {
 	_, err := parseStatusListContent(b)
 	return err
 }
+
+// EncodeClaims returns the claims map encoding of c.
+func EncodeClaims(c *Claims) ([]byte, error) { return encodeClaims(c) }
+
+// RawClaims returns the claims byte string of t as received.
+func (t *Token) RawClaims() []byte { return t.rawClaims }

@@ -18,8 +18,10 @@ import (
 
 const (
 	demoBase     = "HTTPS://ZZ.WUHU.GOV.CN"
-	demoTypeCode = "11100000000013338W032"
+	demoTypeCode = "11100000000013338W032" // special operations (特种作业操作证)
+	foodTypeCode = "11100000MB0341032Y002" // food business (食品经营许可证)
 	otherType    = "11100000000013338W011"
+	localBase    = "HTTP://127.0.0.1:8080"
 )
 
 func seeded(seed uint64) io.Reader {
@@ -93,7 +95,7 @@ func keyEntry(k crypto.Signer, dept string, status qrtoken.KeyStatus, types ...s
 func newEnv(t testing.TB, extra ...qrtoken.Key) *env {
 	t.Helper()
 	e := &env{root: genKey(t, 1), key: genKey(t, 2)}
-	keys := append([]qrtoken.Key{keyEntry(e.key, deptUSCC, qrtoken.KeyActive, demoTypeCode)}, extra...)
+	keys := append([]qrtoken.Key{keyEntry(e.key, deptUSCC, qrtoken.KeyActive, demoTypeCode, foodTypeCode)}, extra...)
 	kl, err := qrtoken.NewKeyList(7, testNow.Add(-24*time.Hour), keys)
 	if err != nil {
 		t.Fatal(err)
@@ -157,6 +159,44 @@ func personLicense() *catalog.License {
 		Version:     1,
 		Status:      catalog.StatusIssued,
 		StatusIndex: 123456,
+	}
+}
+
+// foodLicense is the food-business demo sample (testdata/samples): a
+// 17-character organisation name, a 16-character license number, a
+// validity that starts before the issue date and a 6-digit status index.
+func foodLicense() *catalog.License {
+	return &catalog.License{
+		ID:          catalog.FormatIdentifier(foodTypeCode, deptUSCC, "202600000001", 1),
+		Number:      "JY13402020012345",
+		TypeCode:    foodTypeCode,
+		IssuerUSCC:  deptUSCC,
+		Holder:      catalog.Holder{Name: "芜湖市鸠江区徽味轩餐饮管理有限公司", Code: mustUSCC("91340200MA2T8K5L3"), CodeType: catalog.HolderCodeUSCC},
+		ValidFrom:   "2024-05-06",
+		ValidUntil:  "2029-05-05",
+		IssuedAt:    issuedTime,
+		Version:     1,
+		Status:      catalog.StatusIssued,
+		StatusIndex: 130001,
+	}
+}
+
+// specialOpsLicense is the special-operations demo sample: a natural
+// person, a license number with a Han character, a validity that starts
+// before the issue date.
+func specialOpsLicense() *catalog.License {
+	return &catalog.License{
+		ID:          catalog.FormatIdentifier(demoTypeCode, deptUSCC, "202600000002", 1),
+		Number:      "皖A042024000123",
+		TypeCode:    demoTypeCode,
+		IssuerUSCC:  deptUSCC,
+		Holder:      catalog.Holder{Name: "李文斌", Code: mustID("34020219900307123"), CodeType: catalog.HolderCodeIDNumber},
+		ValidFrom:   "2024-06-20",
+		ValidUntil:  "2026-06-19",
+		IssuedAt:    issuedTime,
+		Version:     1,
+		Status:      catalog.StatusIssued,
+		StatusIndex: 130002,
 	}
 }
 

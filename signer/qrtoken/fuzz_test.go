@@ -15,6 +15,8 @@ func FuzzParse(f *testing.F) {
 		signStatic(f, orgLicense(), e.key),
 		signStatic(f, personLicense(), e.key),
 		signDynamic(f, personLicense(), e.key, testNow, 1),
+		signStatic(f, foodLicense(), e.key),
+		signStatic(f, specialOpsLicense(), e.key),
 	} {
 		f.Add(tok)
 		f.Add([]byte(qrtoken.Text(tok, demoBase)))
@@ -30,8 +32,15 @@ func FuzzParse(f *testing.F) {
 			if err != nil || !bytes.Equal(back, data) {
 				t.Fatal("digits round trip failed")
 			}
+			// One encoding per token: the decoded claims encode back to
+			// the same bytes.
+			if enc, err := qrtoken.EncodeClaims(&tok.Claims); err != nil || !bytes.Equal(enc, tok.RawClaims()) {
+				t.Fatalf("claims do not re-encode identically (%v)", err)
+			}
 			_ = tok.SignedBytes()
-			_ = qrtoken.VerifyToken(data, opts)
+			if res := qrtoken.VerifyToken(data, opts); res.Key != nil && res.Token.Claims.Identifier == "" {
+				t.Fatal("identifier not rebuilt after a verified signature")
+			}
 		}
 		if tok, err := qrtoken.ParseText(string(data)); err == nil {
 			_ = qrtoken.Verify(string(data), opts)

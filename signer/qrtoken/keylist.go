@@ -57,8 +57,8 @@ type Key struct {
 	// Public is the SM2 public key.
 	Public *ecdsa.PublicKey
 	// DeptName and DeptUSCC name the issuing department (证照颁发机构);
-	// DeptUSCC must equal the issuer code inside every identifier the key
-	// signs.
+	// DeptUSCC is the issuer code of every identifier the key signs: tokens
+	// leave it out and Verify rebuilds the identifier with it.
 	DeptName, DeptUSCC string
 	// TypeCodes are the 21-character license type codes (证照类型代码) the
 	// key may sign.

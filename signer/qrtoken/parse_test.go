@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/fxamacker/cbor/v2"
@@ -91,11 +92,28 @@ func TestParseStrict(t *testing.T) {
 		{"missing status index", withClaims(claims, env, func(m map[uint64]any) { delete(m, 15) }), qrtoken.ErrMissingKey},
 		{"missing identifier", withClaims(claims, env, func(m map[uint64]any) { delete(m, 1) }), qrtoken.ErrMissingKey},
 		{"number as uint", withClaims(claims, env, func(m map[uint64]any) { m[2] = uint64(5) }), qrtoken.ErrWrongType},
-		{"name as bytes", withClaims(claims, env, func(m map[uint64]any) { m[3] = []byte("x") }), qrtoken.ErrWrongType},
+		{"name as uint", withClaims(claims, env, func(m map[uint64]any) { m[3] = uint64(1) }), qrtoken.ErrWrongType},
+		{"name in UTF-8 where UTF-16 is shorter", withClaims(claims, env, func(m map[uint64]any) { m[3] = "芜湖市晨光餐饮管理有限公司" }), qrtoken.ErrNonCanonical},
+		{"name in UTF-16 where UTF-8 is as short", withClaims(claims, env, func(m map[uint64]any) { m[3] = utf16be("AB芜") }), qrtoken.ErrNonCanonical},
+		{"name in UTF-16 as long as in UTF-8", withClaims(claims, env, func(m map[uint64]any) { m[3] = utf16be("AAA芜芜芜") }), qrtoken.ErrNonCanonical},
+		{"name in UTF-16 of odd length", withClaims(claims, env, func(m map[uint64]any) { m[3] = append(utf16be("芜湖市"), 0) }), qrtoken.ErrMalformed},
+		{"name in UTF-16, one byte", withClaims(claims, env, func(m map[uint64]any) { m[3] = []byte{0x82} }), qrtoken.ErrMalformed},
+		{"name with an unpaired high surrogate", withClaims(claims, env, func(m map[uint64]any) { m[3] = append(utf16be("芜湖"), 0xd8, 0x42, 0x82, 0x9c) }), qrtoken.ErrMalformed},
+		{"name ending in a high surrogate", withClaims(claims, env, func(m map[uint64]any) { m[3] = append(utf16be("芜湖"), 0xd8, 0x42) }), qrtoken.ErrMalformed},
+		{"name with a lone low surrogate", withClaims(claims, env, func(m map[uint64]any) { m[3] = append(utf16be("芜湖"), 0xdf, 0xb7) }), qrtoken.ErrMalformed},
+		{"name in UTF-16 with a control character", withClaims(claims, env, func(m map[uint64]any) { m[3] = utf16be("芜湖\n市") }), qrtoken.ErrMalformed},
 		{"oversize name", withClaims(claims, env, func(m map[uint64]any) { m[3] = strings.Repeat("芜", 51) }), qrtoken.ErrTooLarge},
+		{"oversize name in UTF-16", withClaims(claims, env, func(m map[uint64]any) { m[3] = utf16be(strings.Repeat("芜", 51)) }), qrtoken.ErrTooLarge},
 		{"invalid UTF-8 name", withClaims(claims, env, func(m map[uint64]any) { m[3] = "\xff\xfe" }), qrtoken.ErrMalformed},
-		{"identifier with dots", withClaims(claims, env, func(m map[uint64]any) { m[1] = "11100000000013338W032.11340200MB1234567X.1.001.K" }), qrtoken.ErrMalformed},
-		{"issue date not a date", withClaims(claims, env, func(m map[uint64]any) { m[6] = uint64(20260230) }), qrtoken.ErrMalformed},
+		{"number in UTF-16 where UTF-8 is shorter", withClaims(claims, env, func(m map[uint64]any) { m[2] = utf16be("JY134") }), qrtoken.ErrNonCanonical},
+		{"identifier with dots", withClaims(claims, env, func(m map[uint64]any) { m[1] = "11100000000013338W032.2026000001.001.K" }), qrtoken.ErrMalformed},
+		{"identifier too short", withClaims(claims, env, func(m map[uint64]any) { m[1] = demoTypeCode + "001K" }), qrtoken.ErrMalformed},
+		{"identifier version not digits", withClaims(claims, env, func(m map[uint64]any) { m[1] = demoTypeCode + "20260000010A1K" }), qrtoken.ErrMalformed},
+		{"identifier in lower case", withClaims(claims, env, func(m map[uint64]any) { m[1] = strings.ToLower(m[1].(string)) }), qrtoken.ErrMalformed},
+		{"issue date as yyyymmdd", withClaims(claims, env, func(m map[uint64]any) { m[6] = uint64(20260302) }), qrtoken.ErrTooLarge},
+		{"issue date after 9999-12-31", withClaims(claims, env, func(m map[uint64]any) { m[6] = uint64(2958465) }), qrtoken.ErrTooLarge},
+		{"issue date 0", withClaims(claims, env, func(m map[uint64]any) { m[6] = uint64(0) }), qrtoken.ErrMalformed},
+		{"valid-until before valid-from", withClaims(claims, env, func(m map[uint64]any) { m[8] = m[6].(uint64) - 1 }), qrtoken.ErrMalformed},
 		{"valid-from equal to issue date", withClaims(claims, env, func(m map[uint64]any) { m[7] = m[6] }), qrtoken.ErrNonCanonical},
 		{"status index too large", withClaims(claims, env, func(m map[uint64]any) { m[15] = uint64(qrtoken.MaxStatusEntries) }), qrtoken.ErrTooLarge},
 		{"file digest 15 bytes", withClaims(claims, env, func(m map[uint64]any) { m[16] = make([]byte, 15) }), qrtoken.ErrMalformed},
@@ -124,6 +142,15 @@ func TestParseStrict(t *testing.T) {
 			}
 		})
 	}
+}
+
+// utf16be returns s in UTF-16BE, the byte-string form of a text claim.
+func utf16be(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return b
 }
 
 func rebuildEnv(t testing.TB, env []any, i int, v any) []byte {

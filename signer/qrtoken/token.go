@@ -86,7 +86,8 @@ var (
 var chinaZone = time.FixedZone("CST", 8*3600)
 
 // Date is a calendar date written as the number yyyymmdd (20260315). The
-// zero Date in ValidUntil means 长期 (no end).
+// zero Date in ValidUntil means 长期 (no end). Tokens carry dates as day
+// numbers (see DayNumber), not in this form.
 type Date uint32
 
 // DateOf returns the calendar date of t in China Standard Time (UTC+8).
@@ -121,6 +122,35 @@ func (d Date) Valid() bool {
 	return day <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
+// dayEpoch is the Unix time of 1899-12-31 00:00 UTC, day number 0.
+var dayEpoch = time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC).Unix()
+
+// maxDayNumber is the day number of 9999-12-31.
+var maxDayNumber = Date(99991231).DayNumber()
+
+// DayNumber returns the form a token carries d in: the number of days since
+// 1899-12-31 in the Gregorian calendar, so 1900-01-01 is 1, 2000-01-01 is
+// 36525 and 2026-03-02 is 46082 (dates up to 2079-06-05 stay below 65536,
+// three bytes in CBOR). It returns 0 for 0 (长期) and for a d that is not
+// Valid.
+func (d Date) DayNumber() uint32 {
+	if !d.Valid() {
+		return 0
+	}
+	t := time.Date(int(d/10000), time.Month(d/100%100), int(d%100), 0, 0, 0, 0, time.UTC)
+	return uint32((t.Unix() - dayEpoch) / 86400)
+}
+
+// DateOfDayNumber reverses DayNumber: 0 gives 0 (长期), and a day number
+// after 9999-12-31 gives 0 as well.
+func DateOfDayNumber(n uint32) Date {
+	if n == 0 || n > maxDayNumber {
+		return 0
+	}
+	y, m, d := time.Unix(dayEpoch+int64(n)*86400, 0).UTC().Date()
+	return Date(y*10000 + int(m)*100 + d)
+}
+
 // String returns YYYY-MM-DD, or 长期 for 0.
 func (d Date) String() string {
 	if d == 0 {
@@ -136,13 +166,25 @@ type Ticket [TicketSize]byte
 func (t Ticket) String() string { return fmt.Sprintf("%x", t[:]) }
 
 // Claims are the signed contents of a token. Which fields are encoded
-// depends on Profile; the others must be zero.
+// depends on Profile; the others must be zero. The token carries Number and
+// HolderName in UTF-16 when that is shorter than UTF-8 and the dates as day
+// numbers (Date.DayNumber); the fields hold them decoded.
 type Claims struct {
 	// Profile selects the claim set.
 	Profile Profile
-	// Identifier is the full GB/T 36904 identifier, root included; the
-	// token carries it without the constant root "1.2.156.3005.2.".
+	// Identifier is the full GB/T 36904 identifier, root and issuer code
+	// included. The token does not carry the issuer code: it is the signing
+	// key's department. So Parse and ParseText leave Identifier empty, and
+	// Verify fills it in once a key's signature verified (the Claims of
+	// Result.Token). NewStatic and NewDynamic set it from the license.
 	Identifier string
+	// CompactIdentifier is the identifier as the token carries it: type
+	// code (21) ‖ serial (1–32) ‖ version (3) ‖ check (1), without the root
+	// "1.2.156.3005.2.", the issuer code and the dots. Parse sets it;
+	// ExpandIdentifier restores Identifier from it and the issuer code.
+	// NewStatic and NewDynamic set it too; for Sign, either field suffices
+	// and, when both are set, they must agree.
+	CompactIdentifier string
 	// Number is the license number (static only).
 	Number string
 	// HolderName is the holder (持证主体): in full on static tokens, masked
@@ -206,7 +248,10 @@ func encodeClaims(c *Claims) ([]byte, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	id := compactIdentifier(c.Identifier)
+	id, err := c.compactID()
+	if err != nil {
+		return nil, err
+	}
 	b := make([]byte, 0, 256)
 	switch c.Profile {
 	case ProfileStatic:
@@ -221,21 +266,21 @@ func encodeClaims(c *Claims) ([]byte, error) {
 		b = appendUint(b, claimIdentifier)
 		b = appendText(b, id)
 		b = appendUint(b, claimNumber)
-		b = appendText(b, c.Number)
+		b = appendCompactText(b, c.Number)
 		b = appendUint(b, claimName)
-		b = appendText(b, c.HolderName)
+		b = appendCompactText(b, c.HolderName)
 		b = appendUint(b, claimCodeType)
 		b = appendUint(b, uint64(codeTypeNumber(c.HolderCodeType)))
 		b = appendUint(b, claimCode)
 		b = appendText(b, c.HolderCode)
 		b = appendUint(b, claimIssueDate)
-		b = appendUint(b, uint64(c.IssueDate))
+		b = appendUint(b, uint64(c.IssueDate.DayNumber()))
 		if c.ValidFrom != c.IssueDate {
 			b = appendUint(b, claimValidFrom)
-			b = appendUint(b, uint64(c.ValidFrom))
+			b = appendUint(b, uint64(c.ValidFrom.DayNumber()))
 		}
 		b = appendUint(b, claimValidUntil)
-		b = appendUint(b, uint64(c.ValidUntil))
+		b = appendUint(b, uint64(c.ValidUntil.DayNumber()))
 		b = appendUint(b, claimIndex)
 		b = appendUint(b, uint64(c.StatusIndex))
 		if c.FileDigest != nil {
@@ -247,7 +292,7 @@ func encodeClaims(c *Claims) ([]byte, error) {
 		b = appendUint(b, claimIdentifier)
 		b = appendText(b, id)
 		b = appendUint(b, claimName)
-		b = appendText(b, c.HolderName)
+		b = appendCompactText(b, c.HolderName)
 		b = appendUint(b, claimCode)
 		b = appendText(b, c.HolderCode)
 		b = appendUint(b, claimIAT)
@@ -284,9 +329,8 @@ func (c *Claims) validate() error {
 	if c == nil {
 		return invalidf("nil claims")
 	}
-	if err := checkCompactIdentifier(compactIdentifier(c.Identifier)); err != nil ||
-		expandIdentifier(compactIdentifier(c.Identifier)) != c.Identifier {
-		return invalidf("identifier %q must be %s. + type code (21) . issuer USCC (18) . serial (1-32) . version (3) . check (1), characters 0-9 A-Z", c.Identifier, catalog.IdentifierRoot)
+	if _, err := c.compactID(); err != nil {
+		return err
 	}
 	if err := checkText(c.HolderName, maxName); err != nil {
 		return invalidf("holder name: %v", err)
@@ -333,38 +377,80 @@ func (c *Claims) validate() error {
 	return nil
 }
 
-// Lengths of the compact identifier: type code 21 + issuer 18 + serial
-// 1..32 + version 3 + check 1.
+// Lengths of the compact identifier (type code 21 + serial 1..32 + version
+// 3 + check 1) and of the issuer code it leaves out.
 const (
-	minCompactID = 21 + 18 + 1 + 3 + 1
-	maxCompactID = 21 + 18 + 32 + 3 + 1
+	minCompactID = 21 + 1 + 3 + 1
+	maxCompactID = 21 + 32 + 3 + 1
+	issuerLen    = 18
 )
 
-// compactIdentifier returns the identifier without its root and without
-// dots ("" when it does not start with the root).
-func compactIdentifier(id string) string {
-	rest, ok := strings.CutPrefix(id, catalog.IdentifierRoot+".")
-	if !ok {
-		return ""
+// SplitIdentifier splits a full GB/T 36904 identifier into the compact form
+// a token carries (see Claims.CompactIdentifier) and the issuer code, which
+// must be 18 characters (a USCC). Errors wrap ErrInvalidInput.
+func SplitIdentifier(id string) (compact, issuer string, err error) {
+	parts, _, err := catalog.ParseIdentifier(id)
+	if err != nil {
+		return "", "", invalidf("identifier %q: %w", id, err)
 	}
-	return strings.ReplaceAll(rest, ".", "")
+	if len(parts.IssuerCode) != issuerLen {
+		return "", "", invalidf("identifier %q: the issuer code must be an 18-character USCC", id)
+	}
+	return parts.TypeCode + parts.Serial + parts.Version + string(parts.Check), parts.IssuerCode, nil
 }
 
-// expandIdentifier restores the dotted identifier with its root from the
-// compact form; the field lengths are fixed except the serial's.
-func expandIdentifier(s string) string {
-	if len(s) < minCompactID {
-		return ""
+// ExpandIdentifier restores the full identifier from the compact form and
+// the issuer code (18 characters 0-9 A-Z): the root "1.2.156.3005.2.", then
+// compact[0:21], issuer, compact[21:n−4], compact[n−4:n−1] and
+// compact[n−1], joined with dots. It does not check the check character.
+// Errors wrap ErrInvalidInput.
+func ExpandIdentifier(compact, issuer string) (string, error) {
+	if err := checkCompactIdentifier(compact); err != nil {
+		return "", invalidf("compact identifier %q: %v", compact, err)
 	}
-	n := len(s)
-	return catalog.IdentifierRoot + "." + s[:21] + "." + s[21:39] + "." + s[39:n-4] + "." + s[n-4:n-1] + "." + s[n-1:]
+	if len(issuer) != issuerLen || checkUpperAlnum(issuer) != nil {
+		return "", invalidf("issuer code %q must be 18 characters 0-9 A-Z", issuer)
+	}
+	n := len(compact)
+	return catalog.IdentifierRoot + "." + compact[:21] + "." + issuer + "." + compact[21:n-4] + "." +
+		compact[n-4:n-1] + "." + compact[n-1:], nil
 }
 
+// compactID returns the identifier the token carries: from Identifier when
+// it is set (CompactIdentifier must then be empty or equal), else
+// CompactIdentifier.
+func (c *Claims) compactID() (string, error) {
+	if c.Identifier == "" {
+		if err := checkCompactIdentifier(c.CompactIdentifier); err != nil {
+			return "", invalidf("compact identifier %q: %v", c.CompactIdentifier, err)
+		}
+		return c.CompactIdentifier, nil
+	}
+	id, _, err := SplitIdentifier(c.Identifier)
+	if err != nil {
+		return "", err
+	}
+	if c.CompactIdentifier != "" && c.CompactIdentifier != id {
+		return "", invalidf("compact identifier %q does not match identifier %q", c.CompactIdentifier, c.Identifier)
+	}
+	return id, nil
+}
+
+// checkCompactIdentifier checks the compact form: its length, characters
+// 0-9 A-Z and a version of three digits.
 func checkCompactIdentifier(s string) error {
 	if len(s) < minCompactID || len(s) > maxCompactID {
 		return fmt.Errorf("length %d not %d..%d", len(s), minCompactID, maxCompactID)
 	}
-	return checkUpperAlnum(s)
+	if err := checkUpperAlnum(s); err != nil {
+		return err
+	}
+	for _, ch := range s[len(s)-4 : len(s)-1] {
+		if ch < '0' || ch > '9' {
+			return fmt.Errorf("version %q is not three digits", s[len(s)-4:len(s)-1])
+		}
+	}
+	return nil
 }
 
 func checkUpperAlnum(s string) error {
@@ -422,7 +508,10 @@ func checkDates(issue, from, until Date) error {
 
 // Sign encodes claims, signs them with key (SM2 with SM3 and Z_A from
 // DefaultUserID, through SignerOpts) and returns the token bytes. rnd is the
-// randomness handed to the key.
+// randomness handed to the key. The token does not carry the identifier's
+// issuer code: verifiers take the department of key from the key list, so
+// key must belong to the identifier's issuer. Sign cannot check that (it
+// does not know the key's department); Authority does.
 func Sign(claims *Claims, key crypto.Signer, rnd io.Reader) ([]byte, error) {
 	cb, err := encodeClaims(claims)
 	if err != nil {
@@ -505,25 +594,25 @@ func parseClaims(p Profile, b []byte) (*Claims, error) {
 		case claimIdentifier:
 			id := r.text("identifier", minCompactID, maxCompactID)
 			if r.err == nil {
-				if err := checkUpperAlnum(id); err != nil {
+				if err := checkCompactIdentifier(id); err != nil {
 					r.failf("%w: identifier: %v", ErrMalformed, err)
 				}
 			}
-			c.Identifier = expandIdentifier(id)
+			c.CompactIdentifier = id
 		case claimNumber:
-			c.Number = r.text("license number", 1, maxNumber)
+			c.Number = r.compactText("license number", maxNumber)
 		case claimName:
-			c.HolderName = r.text("holder name", 1, maxName)
+			c.HolderName = r.compactText("holder name", maxName)
 		case claimCodeType:
 			c.HolderCodeType = fmt.Sprintf("%03d", r.uint("holder code type", 999))
 		case claimCode:
 			c.HolderCode = r.text("holder code", 1, maxCode)
 		case claimIssueDate:
-			c.IssueDate = Date(r.uint("issue date", 99991231))
+			c.IssueDate = DateOfDayNumber(uint32(r.uint("issue date", uint64(maxDayNumber))))
 		case claimValidFrom:
-			c.ValidFrom = Date(r.uint("valid-from", 99991231))
+			c.ValidFrom = DateOfDayNumber(uint32(r.uint("valid-from", uint64(maxDayNumber))))
 		case claimValidUntil:
-			c.ValidUntil = Date(r.uint("valid-until", 99991231))
+			c.ValidUntil = DateOfDayNumber(uint32(r.uint("valid-until", uint64(maxDayNumber))))
 		case claimIAT:
 			c.IssuedAt = int64(r.uint("issued-at", maxIAT))
 		case claimLifetime:
@@ -581,7 +670,8 @@ func MaskName(name string) string {
 	return string(rs[0]) + strings.Repeat("*", len(rs)-2) + string(rs[len(rs)-1])
 }
 
-// NewStatic builds the claims of a static token for lic: the identifier,
+// NewStatic builds the claims of a static token for lic: the identifier
+// (Identifier and CompactIdentifier; its issuer code must be 18 characters),
 // license number, holder name in full, holder-code type, holder code (an ID
 // number masked with MaskIDNumber, a USCC in full), the issue date (the date
 // of lic.IssuedAt in UTC+8), the validity (ValidFrom empty means the issue
@@ -591,8 +681,9 @@ func NewStatic(lic *catalog.License) (*Claims, error) {
 	if lic == nil {
 		return nil, invalidf("nil license")
 	}
-	if _, _, err := catalog.ParseIdentifier(lic.ID); err != nil {
-		return nil, invalidf("identifier %q: %w", lic.ID, err)
+	compact, _, err := SplitIdentifier(lic.ID)
+	if err != nil {
+		return nil, err
 	}
 	if lic.IssuedAt.IsZero() {
 		return nil, invalidf("license %s has no issue time", lic.ID)
@@ -605,14 +696,15 @@ func NewStatic(lic *catalog.License) (*Claims, error) {
 		return nil, err
 	}
 	c := &Claims{
-		Profile:        ProfileStatic,
-		Identifier:     lic.ID,
-		Number:         lic.Number,
-		HolderName:     lic.Holder.Name,
-		HolderCodeType: lic.Holder.CodeType,
-		HolderCode:     code,
-		IssueDate:      DateOf(lic.IssuedAt),
-		StatusIndex:    uint32(lic.StatusIndex),
+		Profile:           ProfileStatic,
+		Identifier:        lic.ID,
+		CompactIdentifier: compact,
+		Number:            lic.Number,
+		HolderName:        lic.Holder.Name,
+		HolderCodeType:    lic.Holder.CodeType,
+		HolderCode:        code,
+		IssueDate:         DateOf(lic.IssuedAt),
+		StatusIndex:       uint32(lic.StatusIndex),
 	}
 	if c.ValidFrom, err = ParseDate(lic.ValidFrom); err != nil {
 		return nil, err
@@ -661,8 +753,9 @@ func NewDynamic(lic *catalog.License, iat time.Time, lifetime time.Duration, rnd
 	if lifetime < time.Second || lifetime > MaxLifetime || lifetime%time.Second != 0 {
 		return nil, invalidf("lifetime %v must be whole seconds in 1s..%v", lifetime, MaxLifetime)
 	}
-	if _, _, err := catalog.ParseIdentifier(lic.ID); err != nil {
-		return nil, invalidf("identifier %q: %w", lic.ID, err)
+	compact, _, err := SplitIdentifier(lic.ID)
+	if err != nil {
+		return nil, err
 	}
 	code, err := holderCode(lic)
 	if err != nil {
@@ -673,12 +766,13 @@ func NewDynamic(lic *catalog.License, iat time.Time, lifetime time.Duration, rnd
 		name = MaskName(name)
 	}
 	c := &Claims{
-		Profile:    ProfileDynamic,
-		Identifier: lic.ID,
-		HolderName: name,
-		HolderCode: code,
-		IssuedAt:   iat.Unix(),
-		Lifetime:   uint32(lifetime / time.Second),
+		Profile:           ProfileDynamic,
+		Identifier:        lic.ID,
+		CompactIdentifier: compact,
+		HolderName:        name,
+		HolderCode:        code,
+		IssuedAt:          iat.Unix(),
+		Lifetime:          uint32(lifetime / time.Second),
 	}
 	if _, err := io.ReadFull(rnd, c.Ticket[:]); err != nil {
 		return nil, invalidf("ticket: %w", err)

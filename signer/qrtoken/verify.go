@@ -38,11 +38,13 @@ const (
 	// CheckKeyValidity: the signing time (issue date of a static token,
 	// issued-at of a dynamic one) is within the key's validity.
 	CheckKeyValidity CheckID = "key_validity"
-	// CheckIdentifier: the identifier has the GB/T 36904 structure (fail)
-	// and its MOD 37,36 check character (warn).
+	// CheckIdentifier: the identifier, rebuilt from the token's compact
+	// form and the key's department USCC, has the GB/T 36904 structure
+	// (fail) and its MOD 37,36 check character (warn).
 	CheckIdentifier CheckID = "identifier"
-	// CheckIssuer: the issuer code in the identifier is the key's
-	// department USCC.
+	// CheckIssuer: the identifier's issuer code is the key's department
+	// USCC. The token does not carry the issuer code, so this holds by
+	// construction once the identifier could be rebuilt.
 	CheckIssuer CheckID = "issuer"
 	// CheckTypeCode: the key may sign the identifier's license type.
 	CheckTypeCode CheckID = "type_code"
@@ -86,7 +88,9 @@ type Result struct {
 	// Checks lists every check in order, skipped ones included.
 	Checks []Check
 	// Token is the parsed token, nil when parsing failed. Its claims are
-	// only trustworthy when Valid.
+	// only trustworthy when Valid. Token.Claims.Identifier is the full
+	// identifier once a key's signature verified (Key not nil), empty
+	// otherwise.
 	Token *Token
 	// Key is the key whose signature verified, nil when none did.
 	Key *Key
@@ -291,6 +295,8 @@ func verifyParsed(tok *Token, perr error, opts VerifyOptions) Result {
 	key := e.key
 	c.res.Key = &key
 	c.set(CheckSignature, Pass, "SM2 signature by %s (%s)", key.DeptName, key.DeptUSCC)
+	// The issuer code is the key's department: rebuild the identifier.
+	cl.Identifier, _ = ExpandIdentifier(cl.CompactIdentifier, key.DeptUSCC)
 
 	if key.Status == KeyActive {
 		c.set(CheckKeyStatus, Pass, "key active")
@@ -341,22 +347,18 @@ func checkKeyValidity(c *checker, key *Key, cl *Claims) {
 func checkIdentifierAndPolicy(c *checker, key *Key, cl *Claims) {
 	parts, checkOK, err := catalog.ParseIdentifier(cl.Identifier)
 	if err != nil {
-		c.set(CheckIdentifier, Fail, "%v", err)
-		c.set(CheckIssuer, Skip, "identifier malformed")
+		c.set(CheckIdentifier, Fail, "identifier %s with issuer %s: %v", cl.CompactIdentifier, key.DeptUSCC, err)
+		c.set(CheckIssuer, Fail, "identifier cannot be rebuilt with the key's department %s", key.DeptUSCC)
 		c.set(CheckTypeCode, Skip, "identifier malformed")
 		return
 	}
 	if checkOK {
-		c.set(CheckIdentifier, Pass, "MOD 37,36 check character %c", parts.Check)
+		c.set(CheckIdentifier, Pass, "%s, MOD 37,36 check character %c", cl.Identifier, parts.Check)
 	} else {
 		want, _ := catalog.IdentifierCheck(parts.TypeCode + parts.IssuerCode + parts.Serial + parts.Version)
-		c.set(CheckIdentifier, Warn, "check character %c, MOD 37,36 gives %c", parts.Check, want)
+		c.set(CheckIdentifier, Warn, "%s: check character %c, MOD 37,36 with issuer %s gives %c", cl.Identifier, parts.Check, parts.IssuerCode, want)
 	}
-	if parts.IssuerCode == key.DeptUSCC {
-		c.set(CheckIssuer, Pass, "issuer %s is the key's department", parts.IssuerCode)
-	} else {
-		c.set(CheckIssuer, Fail, "issuer %s is not the key's department %s", parts.IssuerCode, key.DeptUSCC)
-	}
+	c.set(CheckIssuer, Pass, "issuer %s is the key's department (implied by the key)", parts.IssuerCode)
 	if key.Allows(parts.TypeCode) {
 		c.set(CheckTypeCode, Pass, "type %s allowed for the key", parts.TypeCode)
 	} else {
