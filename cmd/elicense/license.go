@@ -40,12 +40,7 @@ func newLicenseListCommand(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List licenses, newest identifier last, a page at a time",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			f.Status = catalog.Status(status)
 			if status != "" && !validStatus(f.Status) {
 				return usageErr(fmt.Errorf("--status: want one of %v", catalog.Statuses()))
@@ -69,7 +64,7 @@ func newLicenseListCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(out, "more: --cursor %s\n", page.Next)
 			}
 			return nil
-		},
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.HolderCode, "holder", "", "holder code (ID number or USCC)")
@@ -98,12 +93,7 @@ func newLicenseShowCommand(g *globalFlags) *cobra.Command {
 		Use:   "show IDENTIFIER",
 		Short: "Show one license with its values, status history and versions",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			l, err := a.store.Get(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -129,7 +119,7 @@ func newLicenseShowCommand(g *globalFlags) *cobra.Command {
 				}
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -257,4 +247,17 @@ func openCLI(cmd *cobra.Command, g *globalFlags) (*app, error) {
 		return nil, err
 	}
 	return openApp(cmd.Context(), cfg, cmd.ErrOrStderr(), false)
+}
+
+// withApp makes a RunE that opens the data directory (no demo bootstrap)
+// before fn and closes it after.
+func withApp(g *globalFlags, fn func(cmd *cobra.Command, args []string, a *app) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := openCLI(cmd, g)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return fn(cmd, args, a)
+	}
 }

@@ -45,19 +45,14 @@ func newPKICommand(g *globalFlags) *cobra.Command {
 		Use:   "root",
 		Short: "Print the city root certificate (PEM): the trust anchor for verifiers",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			p, err := a.PKI(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
 			_, err = cmd.OutOrStdout().Write(p.RootPEM())
 			return err
-		},
+		}),
 	})
 	return cmd
 }

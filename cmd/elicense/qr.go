@@ -21,12 +21,7 @@ func newQRCommand(g *globalFlags) *cobra.Command {
 		Use:   "export FILE",
 		Short: "Write the signed key list",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			qr, err := a.QR(cmd.Context())
 			if err != nil {
 				return err
@@ -37,19 +32,14 @@ func newQRCommand(g *globalFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d keys, version %d, %d bytes\n", args[0], len(qr.KeyList().Keys()), qr.KeyList().Version(), len(doc))
 			return nil
-		},
+		}),
 	})
 	status := &cobra.Command{Use: "status", Short: "The QR status list (revoked and suspended bits) signed by the city root"}
 	status.AddCommand(&cobra.Command{
 		Use:   "export FILE",
 		Short: "Build the status list from the registry now and write it",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			qr, err := a.QR(cmd.Context())
 			if err != nil {
 				return err
@@ -63,7 +53,7 @@ func newQRCommand(g *globalFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d entries, sequence %d, %d bytes\n", args[0], sl.Size(), sl.Sequence(), len(doc))
 			return nil
-		},
+		}),
 	})
 	cmd.AddCommand(keys, status, newQRVerifyCommand(g), newQRTokenCommand(g))
 	return cmd
@@ -76,12 +66,7 @@ func newQRVerifyCommand(g *globalFlags) *cobra.Command {
 		Use:   "verify [--json] [--keys FILE] [--status FILE] TEXT",
 		Short: "Verify a scanned QR text offline (URL or digits); exit 0 valid, 1 not authentic, 2 authentic but not valid now, 3 usage",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			ctx := cmd.Context()
 			now := time.Now()
 			opts := qrtoken.VerifyOptions{Now: now, Seen: &qrtoken.FileTicketCache{Path: filepath.Join(a.cfg.DataDir, "qr-seen-tickets.json")}}
@@ -121,7 +106,7 @@ func newQRVerifyCommand(g *globalFlags) *cobra.Command {
 			}
 			res := qrtoken.Verify(args[0], opts)
 			return reportQR(cmd, res, asJSON)
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.BoolVar(&asJSON, "json", false, "print JSON")
@@ -228,12 +213,7 @@ func newQRTokenCommand(g *globalFlags) *cobra.Command {
 		Use:   "token IDENTIFIER",
 		Short: "Print a fresh dynamic token (the citizen's 亮证 QR text) for a license in force",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			l, err := a.store.Get(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -252,7 +232,7 @@ func newQRTokenCommand(g *globalFlags) *cobra.Command {
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), text)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().DurationVar(&lifetime, "lifetime", 120*time.Second, "token lifetime (at most 120s)")
 	return cmd

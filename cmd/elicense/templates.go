@@ -15,12 +15,7 @@ func newTemplatesCommand(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List the license types the templates define",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			e, err := a.Engine()
 			if err != nil {
 				return err
@@ -32,18 +27,13 @@ func newTemplatesCommand(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.0f×%.0f\t%d\n", t.Key, t.Code, t.Name, t.Kind, t.Holder, tp.Page.Width, tp.Page.Height, len(t.Items))
 			}
 			return tw.Flush()
-		},
+		}),
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show KEY",
 		Short: "Print a template (catalog entry and layout) as JSON",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openCLI(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: withApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			e, err := a.Engine()
 			if err != nil {
 				return err
@@ -54,7 +44,7 @@ func newTemplatesCommand(g *globalFlags) *cobra.Command {
 				return usageErr(fmt.Errorf("no template %q (see `elicense templates list`)", args[0]))
 			}
 			return writeJSON(cmd.OutOrStdout(), map[string]any{"type": t, "layout": tp})
-		},
+		}),
 	})
 	return cmd
 }
