@@ -71,6 +71,7 @@ func newQRVerifyCommand(g *globalFlags) *cobra.Command {
 			now := time.Now()
 			opts := qrtoken.VerifyOptions{Now: now, Seen: &qrtoken.FileTicketCache{Path: filepath.Join(a.cfg.DataDir, "qr-seen-tickets.json")}}
 			var rootPub crypto.PublicKey
+			var err error
 			if keysFile != "" || statusFile != "" {
 				if rootPub, err = rootPublic(a, rootFile); err != nil {
 					return err
