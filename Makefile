@@ -25,6 +25,7 @@ test:
 	@scripts/install-deps.sh test
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory test-kill
 	@$(MAKE) --no-print-directory fuzz
 
 test-short:
@@ -52,3 +53,15 @@ generate:
 
 clean:
 	rm -rf bin cover.out
+
+# Batch issuing: N synthetic food-business rows into a fresh data directory;
+# prints licenses/s, CPU s/license, peak RSS, the crypto floor and the ratio.
+N ?= 100000
+.PHONY: bench-batch test-kill
+bench-batch: build
+	$(GO) run scripts/bench-batch.go -n $(N) -bin $(BIN)
+
+# The batch kill test at full size (20,000 rows, SIGKILL part-way, rerun,
+# every count and digest checked); `make test` runs it with 2,000 rows.
+test-kill:
+	ELICENSE_KILL_ROWS=20000 $(GO) test -count=1 -timeout 30m -run '^TestBatchKill$$' ./cmd/elicense

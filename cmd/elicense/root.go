@@ -75,6 +75,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newServeCommand(g),
 		newLicenseCommand(g),
 		newIssueCommand(g),
+		newBatchCommand(g),
 		newRenderCommand(g),
 		newTemplatesCommand(g),
 		newPKICommand(g),

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"elicense/catalog"
+	"elicense/catalog/batchio"
+	"elicense/signer"
+)
+
+func newBatchCommand(g *globalFlags) *cobra.Command {
+	var o batchOptions
+	cmd := &cobra.Command{
+		Use:   "batch --type KEY --input FILE [--dept KEY] [--out DIR] [--report FILE] [--workers N]",
+		Short: "Issue licenses from a CSV, XLSX or JSON Lines file: resumable, with a per-row report and a signed manifest",
+		Long: `Issue one license per row of FILE (.csv with a header of item keys, UTF-8 or GB18030;
+.xlsx, first sheet; .jsonl, one JSON object per line). Running the same file again resumes the
+batch: rows already issued are reported as existing and nothing is issued twice.
+The report (CSV, default FILE.report.csv) has one line per row, or per problem of a rejected
+row; the manifest (default FILE.manifest.json) is signed with the department's signer key.
+Exit status 1 when any row was rejected.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.typeKey == "" || o.input == "" {
+				return usageErr(fmt.Errorf("batch: --type and --input are required"))
+			}
+			a, err := openCLI(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return a.runBatch(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.typeKey, "type", "", "license type key")
+	f.StringVar(&o.input, "input", "", "rows: .csv, .xlsx or .jsonl")
+	f.StringVar(&o.dept, "dept", "", "issuing department key (default: the type's only issuing department)")
+	f.StringVar(&o.out, "out", "", "also write each sealed PDF here as <identifier>.pdf")
+	f.StringVar(&o.report, "report", "", "per-row report (default <input>.report.csv)")
+	f.StringVar(&o.manifest, "manifest", "", "signed batch manifest (default <input>.manifest.json)")
+	f.IntVar(&o.workers, "workers", 0, "render and seal goroutines (default GOMAXPROCS)")
+	f.StringVar(&o.actor, "actor", defaultActor(), "who issues (recorded)")
+	f.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or none")
+	f.DurationVar(&o.every, "progress-every", 5*time.Second, "interval of progress lines when not on a terminal")
+	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run here (diagnostics)")
+	cmd.AddCommand(newBatchVerifyCommand(g))
+	return cmd
+}
+
+type batchOptions struct {
+	typeKey, input, dept, out, report, manifest, actor, progress, cpuProfile string
+	workers                                                                  int
+	every                                                                    time.Duration
+}
+
+// sourceDigest returns the SM3 of the file and its number of lines.
+func sourceDigest(path string) (string, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := signer.NewSM3()
+	buf := make([]byte, 256<<10)
+	lines := 0
+	for {
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		for _, c := range buf[:n] {
+			if c == '\n' {
+				lines++
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), lines, nil
+}
+
+// batchID names a batch after what it issues from: the same type,
+// department and file bytes give the same batch, so a rerun resumes it.
+func batchID(typeKey, deptKey, srcDigest string) string {
+	h := signer.NewSM3()
+	io.WriteString(h, "elicense-batch\x00"+typeKey+"\x00"+deptKey+"\x00"+srcDigest)
+	return "B" + hex.EncodeToString(h.Sum(nil))[:24]
+}
+
+func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Writer) error {
+	if o.report == "" {
+		o.report = o.input + ".report.csv"
+	}
+	if o.manifest == "" {
+		o.manifest = o.input + ".manifest.json"
+	}
+	if o.cpuProfile != "" {
+		pf, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	digest, lines, err := sourceDigest(o.input)
+	if err != nil {
+		return usageErr(fmt.Errorf("batch: %w", err))
+	}
+	src, err := batchio.Open(o.input)
+	if err != nil {
+		return usageErr(fmt.Errorf("batch: %w", err))
+	}
+	defer src.Close()
+	total := -1
+	switch strings.ToLower(filepath.Ext(o.input)) {
+	case ".csv":
+		total = lines - 1 // an estimate: quoted fields may span lines
+	case ".jsonl", ".ndjson":
+		total = lines
+	}
+	t, err := a.store.GetType(ctx, o.typeKey)
+	if err != nil {
+		return fmt.Errorf("batch: type %q: %w", o.typeKey, err)
+	}
+	deptKey := o.dept
+	if deptKey == "" && len(t.IssuingDepts) == 1 {
+		deptKey = t.IssuingDepts[0]
+	}
+	// Decrypting the keys costs 64 MB of scrypt memory each; a soft limit
+	// makes the garbage collector return it between keys, so the peak RSS
+	// of a batch is that of the pipeline, not of the key loading.
+	limit := debug.SetMemoryLimit(96 << 20)
+	err = a.issuing(ctx)
+	debug.SetMemoryLimit(limit)
+	if err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			return err
+		}
+	}
+	rf, err := os.Create(o.report)
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+	rw := bufio.NewWriterSize(rf, 64<<10)
+	rep, err := batchio.NewReport(rw)
+	if err != nil {
+		return err
+	}
+	files := &batchio.GroupFiles{Root: a.files.Root, Path: a.files.Path, OutDir: o.out}
+	job, err := a.svc.StartBatch(ctx, catalog.BatchRequest{
+		Batch: catalog.Batch{ID: batchID(t.Key, deptKey, digest), TypeKey: t.Key, DeptKey: deptKey,
+			SourceName: filepath.Base(o.input), SourceDigest: digest, Actor: o.actor},
+		Source: src, Total: total, Journal: a.store, Files: files,
+		Report: rep.Write, Workers: o.workers,
+	})
+	var ve *catalog.ValidationError
+	if errors.As(err, &ve) {
+		return usageErr(err)
+	}
+	if err != nil {
+		return err
+	}
+	showProgress(job, o, stderr)
+	b, runErr := job.Wait()
+	p := job.Progress()
+	if err := rep.Flush(); err != nil {
+		return err
+	}
+	if err := rw.Flush(); err != nil {
+		return err
+	}
+	if err := rf.Sync(); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return fmt.Errorf("batch stopped after %d rows (rerun the same command to resume): %w", p.Done, runErr)
+	}
+	m, err := a.writeManifest(ctx, b, t, p, o.manifest)
+	if err != nil {
+		return fmt.Errorf("batch manifest: %w", err)
+	}
+	fmt.Fprintf(stdout, "batch %s: %d rows: %d issued, %d existing, %d rejected in %s (%.0f rows/s)\nreport %s\nmanifest %s (%d licenses, root %s)\n",
+		b.ID, p.Done, p.Issued, p.Existing, p.Rejected, p.Elapsed.Round(time.Millisecond), p.Rate,
+		o.report, o.manifest, m.Merkle.Leaves, m.Merkle.Root)
+	if p.Rejected > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d row(s) rejected: see %s", p.Rejected, o.report)}
+	}
+	return nil
+}
+
+// showProgress draws a bar with rate and ETA on a terminal, or prints a
+// line every o.every otherwise, until the job stops.
+func showProgress(job *catalog.BatchJob, o batchOptions, w io.Writer) {
+	mode := o.progress
+	if mode == "auto" {
+		mode = "lines"
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			mode = "bar"
+		}
+	}
+	switch mode {
+	case "none":
+		<-job.Done()
+	case "bar":
+		total := job.Progress().Total
+		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("batch"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("licenses"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-job.Done():
+				bar.Set(job.Progress().Done)
+				bar.Finish()
+				return
+			case <-tick.C:
+				bar.Set(job.Progress().Done)
+			}
+		}
+	default:
+		tick := time.NewTicker(o.every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-job.Done():
+				return
+			case <-tick.C:
+				fmt.Fprintln(w, progressLine(job.Progress()))
+			}
+		}
+	}
+}
+
+func progressLine(p catalog.BatchProgress) string {
+	of, eta := "", ""
+	if p.Total > 0 {
+		of = fmt.Sprintf("/%d", p.Total)
+		if p.Rate > 0 && p.Total > p.Done {
+			eta = ", ETA " + time.Duration(float64(p.Total-p.Done)/p.Rate*float64(time.Second)).Round(time.Second).String()
+		}
+	}
+	return fmt.Sprintf("batch: %d%s rows (issued %d, existing %d, rejected %d), %.0f rows/s%s",
+		p.Done, of, p.Issued, p.Existing, p.Rejected, p.Rate, eta)
+}

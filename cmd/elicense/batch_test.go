@@ -1,0 +1,494 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"elicense/catalog"
+	"elicense/catalog/boltstore"
+	"elicense/signer"
+)
+
+var foodHeader = []string{"holder_name", "holder_code", "legal_rep", "address", "premises", "business_kind", "business_items", "license_no", "supervisor", "phone", "valid_from", "valid_until"}
+
+var (
+	shopNames = []string{"徽味轩", "鸠兹人家", "江城小馆", "青弋江鲜", "镜湖茶舍", "赭山面馆", "长江鱼庄", "万春食府"}
+	roadNames = []string{"赤铸山东路", "北京中路", "中山北路", "九华山路", "银湖北路", "长江中路"}
+	repNames  = []string{"王建国", "李秀英", "张伟", "刘芳", "陈静", "杨磊"}
+)
+
+// foodRow returns a valid food-business row i (deterministic).
+func foodRow(i int) []string {
+	body := fmt.Sprintf("91340200MA%07d", i)
+	c, _ := catalog.USCCCheckChar(body)
+	addr := fmt.Sprintf("安徽省芜湖市鸠江区%s%d号", roadNames[i%len(roadNames)], 1+i%300)
+	from := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i%900)
+	return []string{fmt.Sprintf("芜湖市%s%d餐饮有限公司", shopNames[i%len(shopNames)], i), body + string(c), repNames[i%len(repNames)],
+		addr, addr + "1幢101室", "餐饮服务经营者（小型餐馆）", "热食类食品制售；冷食类食品制售", fmt.Sprintf("JY134020%08d", i+1),
+		"芜湖市鸠江区市场监督管理局", "12315", from.Format("2006-01-02"), from.AddDate(5, 0, -1).Format("2006-01-02")}
+}
+
+// plantedRows maps a data row index to a change that makes it bad, and the
+// item and code the report must name.
+var plantedRows = map[int]struct {
+	col, value, item, code string
+}{
+	7:   {"holder_code", "BADCHECK", "holder_code", catalog.CodeBadCheck},
+	88:  {"legal_rep", "", "legal_rep", catalog.CodeRequired},
+	150: {"valid_from", "2023-02-30", "valid_from", catalog.CodeBadDate},
+	230: {"holder_name", "芜湖市𠮷野家餐饮有限公司", "holder_name", "uncovered_char"},
+	311: {"holder_code", "91340200MA000031", "holder_code", catalog.CodeBadLength},
+	402: {"supervisor", "", "supervisor", catalog.CodeRequired},
+	509: {"valid_until", "2024-13-01", "valid_until", catalog.CodeBadDate},
+	612: {"address", "安徽省芜湖市𠮷路1号", "address", "uncovered_char"},
+	777: {"holder_code", "BADCHECK", "holder_code", catalog.CodeBadCheck},
+	901: {"phone", "一二三一五", "phone", catalog.CodeBadValue},
+}
+
+func plantedTable(n int) [][]string {
+	rows := [][]string{foodHeader}
+	for i := 0; i < n; i++ {
+		r := foodRow(i)
+		if p, ok := plantedRows[i]; ok {
+			for c, k := range foodHeader {
+				if k == p.col {
+					if p.value != "BADCHECK" {
+						r[c] = p.value
+					} else { // the valid code with a wrong check character
+						last := r[c][17] // the valid code with a wrong check character
+						r[c] = r[c][:17] + string("0123456789ABCDEFGHJKLMNPQRTUWXY"[(strings.IndexByte("0123456789ABCDEFGHJKLMNPQRTUWXY", last)+1)%31])
+					}
+				}
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func writeCSVFile(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	w.WriteAll(rows)
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeXLSXFile(t *testing.T, path string, rows [][]string) {
+	t.Helper()
+	x := excelize.NewFile()
+	sw, err := x.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		cells := make([]any, len(r))
+		for j, v := range r {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := sw.SetRow(cell, cells); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type reportLine struct{ row, key, outcome, id, item, code, msg string }
+
+func readReport(t *testing.T, path string) []reportLine {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "\uFEFF") {
+		t.Fatal("report has no BOM")
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(b), "\uFEFF"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []reportLine
+	for _, r := range recs[1:] {
+		out = append(out, reportLine{r[0], r[1], r[2], r[3], r[4], r[5], r[6]})
+	}
+	return out
+}
+
+func TestBatchPlantedRows(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 300
+	}
+	dir := demoData(t)
+	clean := filepath.Join(t.TempDir(), "clean")
+	if err := os.CopyFS(clean, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	rows := plantedTable(n)
+	in := filepath.Join(work, "rows.csv")
+	writeCSVFile(t, in, rows)
+	out := filepath.Join(work, "out")
+	stdout, stderr, code := cli(t, "batch", "--data-dir", dir, "--type", "food-business", "--input", in, "--out", out, "--progress", "none")
+	want := 0
+	for i := range plantedRows {
+		if i < n {
+			want++
+		}
+	}
+	if code != 1 || !strings.Contains(stderr, fmt.Sprintf("%d row(s) rejected", want)) {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	first := readReport(t, in+".report.csv")
+	rejected := map[int]reportLine{}
+	ids := map[string]bool{}
+	for _, l := range first {
+		num, _ := strconv.Atoi(l.row)
+		switch l.outcome {
+		case "rejected":
+			rejected[num-2] = l
+		case "issued":
+			if ids[l.id] {
+				t.Fatalf("identifier %s twice", l.id)
+			}
+			ids[l.id] = true
+			if _, err := os.Stat(filepath.Join(out, l.id+".pdf")); err != nil {
+				t.Fatalf("row %s: %v", l.row, err)
+			}
+		default:
+			t.Fatalf("first run: outcome %q on row %s", l.outcome, l.row)
+		}
+	}
+	if len(rejected) != want || len(ids) != n-want {
+		t.Fatalf("%d rejected, %d issued; want %d, %d", len(rejected), len(ids), want, n-want)
+	}
+	for i, p := range plantedRows {
+		if i >= n {
+			continue
+		}
+		l, ok := rejected[i]
+		if !ok || l.item != p.item || l.code != p.code || l.msg == "" {
+			t.Errorf("row %d: got %+v, want %s %s", i+2, l, p.item, p.code)
+		}
+	}
+	// The manifest verifies, also against the files.
+	manifest := in + ".manifest.json"
+	mustCLI(t, "batch", "verify", "--data-dir", dir, manifest, "--dir", out)
+
+	// Rerun: nothing new, every issued row reported as existing with its identifier.
+	_, stderr, code = cli(t, "batch", "--data-dir", dir, "--type", "food-business", "--input", in, "--progress", "none")
+	if code != 1 {
+		t.Fatalf("rerun exit %d: %s", code, stderr)
+	}
+	second := readReport(t, in+".report.csv")
+	if len(second) != len(first) {
+		t.Fatalf("rerun: %d lines, first run %d", len(second), len(first))
+	}
+	for i := range first {
+		a, b := first[i], second[i]
+		if a.outcome == "issued" {
+			a.outcome = "existing"
+		}
+		if a != b {
+			t.Fatalf("rerun line %d: %+v, first run %+v", i, b, a)
+		}
+	}
+	countLicenses(t, dir, n-want)
+
+	// The same rows as XLSX, into the same starting state, give the same report.
+	xin := filepath.Join(work, "rows.xlsx")
+	writeXLSXFile(t, xin, rows)
+	cli(t, "batch", "--data-dir", clean, "--type", "food-business", "--input", xin, "--progress", "none")
+	third := readReport(t, xin+".report.csv")
+	if len(third) != len(first) {
+		t.Fatalf("xlsx: %d lines, csv %d", len(third), len(first))
+	}
+	for i := range first {
+		if first[i] != third[i] {
+			t.Fatalf("xlsx line %d: %+v, csv %+v", i, third[i], first[i])
+		}
+	}
+}
+
+// countLicenses checks the registry: want records, each with its file whose
+// SM3 equals the recorded digest, no license number twice.
+func countLicenses(t *testing.T, dataDir string, want int) {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(dataDir, "elicense.db"), &boltstore.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	numbers := map[string]string{}
+	cursor := ""
+	for {
+		p, err := st.List(context.Background(), catalog.Filter{TypeKey: "food-business"}, cursor, catalog.MaxPageSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range p.Licenses {
+			if prev, dup := numbers[l.Number]; dup {
+				t.Fatalf("license number %s issued twice: %s and %s", l.Number, prev, l.ID)
+			}
+			numbers[l.Number] = l.ID
+			data, err := readLicenseFile(filepath.Join(dataDir, "files"), l.ID)
+			if err != nil {
+				t.Fatalf("record %s without its file: %v", l.ID, err)
+			}
+			h := signer.NewSM3()
+			h.Write(data)
+			if got := hex.EncodeToString(h.Sum(nil)); got != l.Digest {
+				t.Fatalf("%s: file SM3 %s, record %s", l.ID, got, l.Digest)
+			}
+		}
+		if p.Next == "" {
+			break
+		}
+		cursor = p.Next
+	}
+	if len(numbers) != want {
+		t.Fatalf("%d licenses in the registry, want %d", len(numbers), want)
+	}
+}
+
+func TestBatchManifestTamper(t *testing.T) {
+	dir := demoData(t)
+	work := t.TempDir()
+	rows := [][]string{foodHeader}
+	for i := 0; i < 5; i++ {
+		rows = append(rows, foodRow(5000+i))
+	}
+	in := filepath.Join(work, "rows.jsonl")
+	var b strings.Builder
+	for _, r := range rows[1:] {
+		m := map[string]string{}
+		for i, k := range foodHeader {
+			m[k] = r[i]
+		}
+		j, _ := json.Marshal(m)
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	os.WriteFile(in, []byte(b.String()), 0o644)
+	out := filepath.Join(work, "out")
+	mustCLI(t, "batch", "--data-dir", dir, "--type", "food-business", "--input", in, "--out", out, "--progress", "none")
+	manifest := in + ".manifest.json"
+	mustCLI(t, "batch", "verify", "--data-dir", dir, manifest, "--dir", out)
+	mustCLI(t, "batch", "verify", "--data-dir", dir, manifest, "--dir", filepath.Join(dir, "files"))
+	raw, _ := os.ReadFile(manifest)
+	var env manifestEnvelope
+	json.Unmarshal(raw, &env)
+	payload, _ := base64.StdEncoding.DecodeString(env.Payload)
+
+	entries, _ := os.ReadDir(out)
+	victim := filepath.Join(out, entries[2].Name())
+	orig, _ := os.ReadFile(victim)
+
+	tests := []struct {
+		name   string
+		mutate func(t *testing.T) string // returns the manifest path to verify
+		dir    string
+	}{
+		{name: "file changed", dir: out, mutate: func(t *testing.T) string {
+			bad := append([]byte{}, orig...)
+			bad[len(bad)/2] ^= 1
+			os.WriteFile(victim, bad, 0o644)
+			t.Cleanup(func() { os.WriteFile(victim, orig, 0o644) })
+			return manifest
+		}},
+		{name: "file missing", dir: out, mutate: func(t *testing.T) string {
+			os.Remove(victim)
+			t.Cleanup(func() { os.WriteFile(victim, orig, 0o644) })
+			return manifest
+		}},
+		{name: "payload changed", mutate: func(t *testing.T) string {
+			p := strings.Replace(string(payload), `"rejected":0`, `"rejected":1`, 1)
+			return writeEnv(t, env, []byte(p), "")
+		}},
+		{name: "listed digest changed", mutate: func(t *testing.T) string {
+			e := env
+			e.Licenses = append([]manifestLicense{}, env.Licenses...)
+			e.Licenses[0].Digest = strings.Repeat("0", 64)
+			return writeEnv(t, e, payload, "")
+		}},
+		{name: "license dropped from the list", mutate: func(t *testing.T) string {
+			e := env
+			e.Licenses = env.Licenses[1:]
+			return writeEnv(t, e, payload, "")
+		}},
+		{name: "signed by a key outside the city", mutate: func(t *testing.T) string {
+			k, _ := signer.GenerateKey(rand.Reader)
+			sig, _ := signer.SignMessage(k, rand.Reader, payload)
+			return writeEnv(t, env, payload, base64.StdEncoding.EncodeToString(sig))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"batch", "verify", "--data-dir", dir, tc.mutate(t)}
+			if tc.dir != "" {
+				args = append(args, "--dir", tc.dir)
+			}
+			out, _, code := cli(t, args...)
+			if code != 1 || !strings.Contains(out, "FAIL") {
+				t.Fatalf("exit %d, want 1 with FAIL\n%s", code, out)
+			}
+		})
+	}
+}
+
+func writeEnv(t *testing.T, env manifestEnvelope, payload []byte, sig string) string {
+	env.Payload = base64.StdEncoding.EncodeToString(payload)
+	if sig != "" {
+		env.Signature = sig
+	}
+	b, _ := json.Marshal(env)
+	p := filepath.Join(t.TempDir(), "m.json")
+	os.WriteFile(p, b, 0o644)
+	return p
+}
+
+// TestBatchKill runs a batch in a child process (this test binary,
+// re-executed), kills it with SIGKILL part-way, reruns it to the end, and
+// checks the registry: no license lost or issued twice, every record's file
+// has the recorded SM3. Rows: 2,000 (-short: 400); ELICENSE_KILL_ROWS sets
+// another count (make test-kill uses 20,000).
+func TestBatchKill(t *testing.T) {
+	if os.Getenv("ELICENSE_BATCH_CHILD") != "" {
+		t.Skip("child")
+	}
+	n := 2000
+	if testing.Short() {
+		n = 400
+	}
+	if v, err := strconv.Atoi(os.Getenv("ELICENSE_KILL_ROWS")); err == nil && v > 0 {
+		n = v
+	}
+	dir := demoData(t)
+	work := t.TempDir()
+	rows := [][]string{foodHeader}
+	for i := 0; i < n; i++ {
+		rows = append(rows, foodRow(100000+i))
+	}
+	in := filepath.Join(work, "rows.csv")
+	writeCSVFile(t, in, rows)
+	args := []string{"batch", "--data-dir", dir, "--type", "food-business", "--input", in, "--progress", "lines", "--progress-every", "100ms"}
+
+	kills := 0
+	for attempt := 0; attempt < 3; attempt++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestBatchChild$")
+		cmd.Env = append(os.Environ(), "ELICENSE_BATCH_CHILD="+strings.Join(args, "\x1f"))
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Kill once a share of the rows is durable (read from the progress lines).
+		target := n * (attempt + 1) / 4
+		buf := make([]byte, 4096)
+		acc := ""
+		killed := false
+		for {
+			k, err := stderr.Read(buf)
+			acc += string(buf[:k])
+			if done := lastDone(acc); done >= target {
+				cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+				break
+			}
+			if err != nil {
+				break
+			}
+		}
+		err := cmd.Wait()
+		if killed && err != nil {
+			kills++
+			t.Logf("killed after about %d of %d rows", lastDone(acc), n)
+			continue
+		}
+		break
+	}
+	if kills == 0 {
+		t.Log("the batch finished before it could be killed")
+	}
+	_, stderr, code := cli(t, args...)
+	if code != 0 {
+		t.Fatalf("rerun exit %d: %s", code, stderr)
+	}
+	countLicenses(t, dir, n)
+	rep := readReport(t, in+".report.csv")
+	if len(rep) != n {
+		t.Fatalf("report: %d lines for %d rows", len(rep), n)
+	}
+	mustCLI(t, "batch", "verify", "--data-dir", dir, in+".manifest.json", "--dir", filepath.Join(dir, "files"))
+	var env manifestEnvelope
+	raw, _ := os.ReadFile(in + ".manifest.json")
+	json.Unmarshal(raw, &env)
+	payload, _ := base64.StdEncoding.DecodeString(env.Payload)
+	var m batchManifest
+	json.Unmarshal(payload, &m)
+	if m.Counts.Issued != n || len(env.Licenses) != n || m.Counts.Rows != n {
+		t.Fatalf("manifest counts %+v with %d licenses, want %d", m.Counts, len(env.Licenses), n)
+	}
+	// Orphan files (written, never recorded) are allowed; count them for the log.
+	files := 0
+	filepath.WalkDir(filepath.Join(dir, "files"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files++
+		}
+		return nil
+	})
+	t.Logf("%d rows, %d kills, %d files for %d records", n, kills, files, n)
+}
+
+// lastDone returns the row count of the last complete progress line.
+func lastDone(s string) int {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 2; i >= 0; i-- {
+		if rest, ok := strings.CutPrefix(lines[i], "batch: "); ok {
+			f := strings.FieldsFunc(rest, func(r rune) bool { return r == '/' || r == ' ' })
+			if len(f) > 0 {
+				if v, err := strconv.Atoi(f[0]); err == nil {
+					return v
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// TestBatchChild is the child process of TestBatchKill.
+func TestBatchChild(t *testing.T) {
+	v := os.Getenv("ELICENSE_BATCH_CHILD")
+	if v == "" {
+		t.Skip("only as the child of TestBatchKill")
+	}
+	err := run(context.Background(), strings.Split(v, "\x1f"), os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
