@@ -17,8 +17,10 @@ build:
 deps:
 	@scripts/install-deps.sh run
 
+# The demo enables the development holder login (one-time codes in the log).
 run: deps build
-	$(BIN) serve --data-dir $(DATA_DIR) --addr $(ADDR)
+	@echo "make run: demo holder login is ON (ELICENSE_DEV_LOGIN=1): one-time codes appear in the server log; never in production"
+	ELICENSE_DEV_LOGIN=1 $(BIN) serve --data-dir $(DATA_DIR) --addr $(ADDR)
 
 # Every test, with the race detector, then each fuzz target briefly.
 test:

@@ -26,6 +26,18 @@ type Config struct {
 	// KeyScryptLogN is the scrypt cost (log2 N) of newly written key files;
 	// 0 means the default 16 (64 MiB per unlock). Lower only for tests.
 	KeyScryptLogN int `toml:"key_scrypt_log_n"`
+
+	// DevLogin enables the development holder login (ID number + name + a
+	// one-time code printed in the server log). Never in production.
+	DevLogin bool `toml:"dev_login"`
+	// IdentityPublicKeyFile is the PEM certificate or public key of the
+	// government app's identity service, whose SM2-signed assertions log
+	// holders in; IdentityIssuer and IdentityAudience must match them.
+	IdentityPublicKeyFile string `toml:"identity_public_key_file"`
+	IdentityIssuer        string `toml:"identity_issuer"`
+	IdentityAudience      string `toml:"identity_audience"`
+	// TrustedProxies may set X-Forwarded-For (client IPs for rate limits).
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
 
 func defaultConfig() Config {
@@ -71,6 +83,9 @@ func loadConfig(g *globalFlags, flags *pflag.FlagSet) (Config, error) {
 			return cfg, fmt.Errorf("config: ELICENSE_KEY_SCRYPT_LOG_N=%q: want 10 to 22", v)
 		}
 		cfg.KeyScryptLogN = n
+	}
+	if v := os.Getenv("ELICENSE_DEV_LOGIN"); v != "" {
+		cfg.DevLogin = v == "1" || strings.EqualFold(v, "true")
 	}
 	if v := os.Getenv("ELICENSE_FONT_PATHS"); v != "" {
 		cfg.FontPaths = filepath.SplitList(v)

@@ -83,6 +83,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newSignCommand(g),
 		newQRCommand(g),
 		newVerifyCommand(g),
+		newKeysCommand(g),
 		newVersionCommand(),
 	)
 	return root

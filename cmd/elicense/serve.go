@@ -2,23 +2,34 @@ package main
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"elicense/api"
+	"elicense/catalog"
+	"elicense/signer"
 )
 
 func newServeCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API and pages (creates the demo city on an empty data directory)",
-		Args:  cobra.NoArgs,
+		Long: `Serve the HTTP API (docs/api.md). On an empty data directory the demo city is created,
+and with the demo key password (no key_password_file) a demo admin API key is written to
+<data-dir>/secrets/demo-admin-key (0600). Holder login needs an identity provider: the
+government app's signed assertions (identity_public_key_file), or, for demonstrations only,
+dev_login = true / ELICENSE_DEV_LOGIN=1 (one-time codes printed in the log).`,
+		Args: cobra.NoArgs,
 	}
 	cmd.Flags().String("addr", ":8080", "listen address (env ELICENSE_ADDR)")
 	cmd.Flags().String("public-base", "", "public base URL printed in QR codes (env ELICENSE_PUBLIC_BASE)")
@@ -33,12 +44,19 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 			return err
 		}
 		defer a.Close()
+		deps, err := a.apiDeps(ctx)
+		if err != nil {
+			return err
+		}
+		if err := a.demoAdminKey(ctx); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", cfg.Addr)
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 		srv := &http.Server{
-			Handler:           api.New(api.Deps{Store: a.store, Logger: a.log, Version: version}),
+			Handler:           api.New(deps),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			WriteTimeout:      60 * time.Second,
@@ -62,6 +80,106 @@ func newServeCommand(g *globalFlags) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// apiDeps wires the HTTP layer: the issuing service, files, QR authority,
+// trusted roots, the holder identity provider and batch jobs.
+func (a *app) apiDeps(ctx context.Context) (api.Deps, error) {
+	if err := a.issuing(ctx); err != nil {
+		return api.Deps{}, err
+	}
+	p, err := a.PKI(ctx, false)
+	if err != nil {
+		return api.Deps{}, err
+	}
+	qr, err := a.QR(ctx)
+	if err != nil {
+		return api.Deps{}, err
+	}
+	e, err := a.Engine()
+	if err != nil {
+		return api.Deps{}, err
+	}
+	d := api.Deps{
+		Store: a.store, Access: a.store, Licenses: a.svc, Files: a.files, QR: qr, Templates: e,
+		Roots: p.Roots(), Logger: a.log, Version: version, TrustedProxies: a.cfg.TrustedProxies,
+		Now: time.Now, Rand: rand.Reader, Batches: &apiBatches{a: a},
+	}
+	switch {
+	case a.cfg.IdentityPublicKeyFile != "":
+		pub, err := readPublicKey(a.cfg.IdentityPublicKeyFile)
+		if err != nil {
+			return api.Deps{}, fmt.Errorf("identity_public_key_file: %w", err)
+		}
+		if a.cfg.IdentityIssuer == "" || a.cfg.IdentityAudience == "" {
+			return api.Deps{}, fmt.Errorf("identity_public_key_file needs identity_issuer and identity_audience")
+		}
+		d.Identity = &api.GovAppIdentity{PublicKey: pub, Issuer: a.cfg.IdentityIssuer, Audience: a.cfg.IdentityAudience, Now: time.Now}
+		a.log.Info("holder login: government app assertions", "issuer", a.cfg.IdentityIssuer)
+	case a.cfg.DevLogin:
+		d.Identity = &api.DevIdentity{Now: time.Now, Rand: rand.Reader, Logger: a.log}
+		a.log.Warn("holder login: DEVELOPMENT provider enabled (dev_login): one-time codes are printed in this log; never use in production")
+	default:
+		a.log.Info("holder login disabled: set identity_public_key_file, or dev_login = true for a demonstration")
+	}
+	return d, nil
+}
+
+// readPublicKey reads a PEM certificate or an SM2 public key (PKIX DER in a
+// PUBLIC KEY block).
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if certs, err := signer.ParseCertificatesPEM(b); err == nil && len(certs) > 0 {
+		return certs[0].PublicKey(), nil
+	}
+	der := pemBlock(b, "PUBLIC KEY")
+	if der == nil {
+		return nil, fmt.Errorf("%s: no CERTIFICATE or PUBLIC KEY block", path)
+	}
+	return signer.ParsePublicKey(der)
+}
+
+// demoAdminKey gives the demo city an admin API key: when the key password is
+// the demo's generated one and no active admin key exists, a key is made and
+// written to <data-dir>/secrets/demo-admin-key (0600). Production deployments
+// (key_password_file or ELICENSE_KEY_PASSWORD set) create keys with
+// `elicense keys create` instead.
+func (a *app) demoAdminKey(ctx context.Context) error {
+	if a.cfg.KeyPasswordFile != "" || os.Getenv("ELICENSE_KEY_PASSWORD") != "" {
+		return nil
+	}
+	path := filepath.Join(a.cfg.DataDir, "secrets", "demo-admin-key")
+	ps, err := a.store.ListPrincipals(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Role == catalog.RoleAdmin && p.Active() {
+			if _, err := os.Stat(path); err == nil {
+				a.log.Info("demo city: admin API key in "+path, "id", p.ID)
+			}
+			return nil
+		}
+	}
+	p := &catalog.Principal{Name: "数据管理部门 (demo admin)", Role: catalog.RoleAdmin}
+	text, err := api.NewKey(rand.Reader, time.Now(), p)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(text+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := a.store.PutPrincipal(ctx, p); err != nil {
+		return err
+	}
+	a.log.Warn("demo city: created an admin API key; production deployments use `elicense keys create`", "id", p.ID, "file", path)
+	return nil
 }
 
 // displayURL turns a listen address into a URL a person can open.
