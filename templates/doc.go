@@ -21,6 +21,17 @@
 // the document ID and the subset tag derive from the content, and dates come
 // from the license (IssuedAt), never from the clock.
 //
+// # QR code
+//
+// RenderOptions.QRText is encoded by the package's own QR encoder (ISO/IEC
+// 18004 model 2) at error correction level Q: the text is split into the
+// numeric, alphanumeric and byte segments with the fewest bits (a printed
+// token "HTTPS://HOST/V/<digits>" is one alphanumeric and one numeric
+// segment), the smallest version that holds them is used (QRVersion reports
+// it) and the mask with the lowest penalty score is applied. The symbol is
+// drawn as vector rectangles with a 4-module quiet zone inside the QR slot.
+// A text that no version holds makes Render fail with ErrRender.
+//
 // # Template files
 //
 // A template file is {"format":1,"type":{…},"layout":{…}}: the catalog entry
@@ -44,6 +55,6 @@
 // and characters missing from the font (e.g. many CJK Extension B characters
 // with WenQuanYi Micro Hei) are reported by Check and refused by Render, never
 // dropped. Render re-checks coverage and fit, so calling Render without Check
-// cannot produce a clipped license. Panics of the QR library and malformed
-// fonts are recovered and returned as errors.
+// cannot produce a clipped license. Panics (a malformed font) are recovered
+// and returned as errors.
 package templates

@@ -38,7 +38,7 @@ func TestGolden(t *testing.T) {
 	e := engine(t)
 	for _, key := range sampleKeys {
 		t.Run(key, func(t *testing.T) {
-			pdf := render(t, e, sampleLicense(t, e, key), templates.RenderOptions{QRText: sampleQR, Specimen: key == "no-criminal-record"})
+			pdf := render(t, e, sampleLicense(t, e, key), templates.RenderOptions{QRText: tokenQR, Specimen: key == "no-criminal-record"})
 			path := writeTemp(t, key+".pdf", pdf)
 			got := bboxText(run(t, "pdftotext", "-bbox", "-enc", "UTF-8", path, "-"))
 			golden := filepath.Join("testdata", key+".golden")
@@ -133,23 +133,32 @@ func diffLines(want, got string) string {
 	return b.String()
 }
 
+// TestQRDecodes renders each sample with printed tokens of the real shape
+// (400–600 digits, versions 12–15) and reads the code back from the page
+// image with zbar.
 func TestQRDecodes(t *testing.T) {
 	e := engine(t)
 	zbar := tool(t, "zbarimg")
-	for _, key := range sampleKeys {
-		t.Run(key, func(t *testing.T) {
-			pdf := render(t, e, sampleLicense(t, e, key), templates.RenderOptions{QRText: sampleQR, Specimen: true})
-			path := writeTemp(t, key+".pdf", pdf)
-			prefix := filepath.Join(t.TempDir(), "page")
-			run(t, "pdftoppm", "-r", "150", "-png", "-singlefile", path, prefix)
-			out, err := exec.Command(zbar, "--raw", "-q", prefix+".png").Output() // stdout only
-			if err != nil {
-				t.Fatalf("zbarimg: %v", err)
-			}
-			if got := strings.TrimSpace(string(out)); got != sampleQR {
-				t.Fatalf("decoded %q, want %q", got, sampleQR)
-			}
-		})
+	n := 4
+	if testing.Short() {
+		n = 1
+	}
+	for i, key := range sampleKeys {
+		for j, text := range append([]string{tokenQR}, tokenTexts(uint64(10+i), n, 400, 600)...) {
+			t.Run(fmt.Sprintf("%s/%d-v%d", key, j, templates.QRVersion(text)), func(t *testing.T) {
+				pdf := render(t, e, sampleLicense(t, e, key), templates.RenderOptions{QRText: text, Specimen: j%2 == 1})
+				path := writeTemp(t, key+".pdf", pdf)
+				prefix := filepath.Join(t.TempDir(), "page")
+				run(t, "pdftoppm", "-r", "150", "-png", "-singlefile", path, prefix)
+				out, err := exec.Command(zbar, "--raw", "-q", prefix+".png").Output() // stdout only
+				if err != nil {
+					t.Fatalf("zbarimg: %v", err)
+				}
+				if got := strings.TrimSpace(string(out)); got != text {
+					t.Fatalf("decoded %q, want %q", got, text)
+				}
+			})
+		}
 	}
 }
 
@@ -160,6 +169,9 @@ func TestQRVersion(t *testing.T) {
 	}{
 		{"HTTPS://ZZ.WUHU.GOV.CN/V/123", 2},
 		{sampleQR, 6},
+		{tokenQR, 14},
+		{"HTTPS://ZZ.WUHU.GOV.CN/V/" + strings.Repeat("1", 447), 13},
+		{strings.Repeat("1", 564), 13},
 		{strings.Repeat("9", 8000), 0},
 	}
 	for _, tc := range tests {

@@ -2,6 +2,7 @@ package templates_test
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,8 +83,28 @@ func sampleLicense(tb testing.TB, e *templates.Engine, key string) *catalog.Lice
 	return lic
 }
 
-// sampleQR is a QR text in the shape of the static token (upper-case URL + digits).
+// sampleQR is a short QR text in the shape of the static token (upper-case URL + digits).
 const sampleQR = "HTTPS://ZZ.WUHU.GOV.CN/V/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+
+// tokenQR is a QR text of the real length: the base URL and the 564 digits
+// of a static token (232 bytes), version 14 at level Q.
+var tokenQR = tokenTexts(7, 1, 564, 564)[0]
+
+// tokenTexts returns n printed tokens (upper-case base URL + lo..hi random
+// digits), the same for the same seed.
+func tokenTexts(seed uint64, n, lo, hi int) []string {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	bases := []string{"HTTPS://ZZ.WUHU.GOV.CN/V/", "HTTPS://LICENSE.WUHU.GOV.CN/V/", "HTTPS://E.ZZ.GOV.CN:8443/V/"}
+	out := make([]string, n)
+	for i := range out {
+		d := make([]byte, lo+rng.IntN(hi-lo+1))
+		for j := range d {
+			d[j] = byte('0' + rng.IntN(10))
+		}
+		out[i] = bases[i%len(bases)] + string(d)
+	}
+	return out
+}
 
 // tool returns the path of an external tool, skipping (or failing under CI=true) when missing.
 func tool(tb testing.TB, name string) string {

@@ -11,10 +11,11 @@ import (
 	_ "image/png"  // photo decoding
 	"io"
 	"math"
+	"math/bits"
+	"slices"
+	"strconv"
 
 	"elicense/catalog"
-
-	qrcode "github.com/skip2/go-qrcode"
 )
 
 // RenderOptions vary one rendering of a license.
@@ -229,47 +230,20 @@ func (d *doc) watermark() {
 	draw("SPECIMEN", size/2.6, -size*0.55)
 }
 
-// QRVersion returns the QR version (1-40) used for text at error correction
-// level Q, or 0 when text does not fit in a QR code.
-func QRVersion(text string) (v int) {
-	defer func() {
-		if recover() != nil {
-			v = 0
-		}
-	}()
-	q, err := qrcode.New(text, qrcode.High)
-	if err != nil {
-		return 0
-	}
-	return q.VersionNumber
-}
-
-func qrBitmap(text string) (bm [][]bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("qrcode: %v", r)
-		}
-	}()
-	q, err := qrcode.New(text, qrcode.High) // High is level Q (25 %)
-	if err != nil {
-		return nil, err
-	}
-	q.DisableBorder = true
-	return q.Bitmap(), nil
-}
-
 // qr draws the code as vector rectangles, one per run of dark modules in a
-// row, with a 4-module quiet zone inside the slot.
+// row, with a 4-module quiet zone inside the slot. The rectangles are given
+// in module units under a transformation matrix (origin at the top-left
+// module, y downwards), which keeps the content stream short.
 func (d *doc) qr(text string, slot [4]float64) error {
-	bm, err := qrBitmap(text)
+	s, err := encodeQR(text)
 	if err != nil {
 		return err
 	}
-	n := len(bm)
+	n := s.size
 	side := slot[2] * ptPerMM
 	m := side / float64(n+8)
-	x0, top := d.x(slot[0])+4*m, d.y(slot[1])-4*m
-	b := append(d.cs, "q\n1 1 1 rg\n"...)
+	// About one run per two dark modules (half of all), ≤ 13 bytes a run.
+	b := append(slices.Grow(d.cs, 4*n*n), "q\n1 1 1 rg\n"...)
 	b = num(b, d.x(slot[0]))
 	b = append(b, ' ')
 	b = num(b, d.y(slot[1]+slot[3]))
@@ -278,29 +252,49 @@ func (d *doc) qr(text string, slot [4]float64) error {
 	b = append(b, ' ')
 	b = num(b, side)
 	b = append(b, " re f\n0 0 0 rg\n"...)
-	for r, row := range bm {
-		for cix := 0; cix < n; {
-			if !row[cix] {
-				cix++
+	for _, v := range [6]float64{m, 0, 0, -m, d.x(slot[0]) + 4*m, d.y(slot[1]) - 4*m} {
+		b = num(b, v)
+		b = append(b, ' ')
+	}
+	b = append(b, "cm\n"...)
+	for r, row := range s.rows {
+		for c := 0; c < n; {
+			// Skip the light modules, then measure the dark run.
+			w := row.from(c)
+			if w == 0 {
+				c = (c + 64) &^ 63
 				continue
 			}
-			s := cix
-			for cix < n && row[cix] {
-				cix++
+			c += bits.TrailingZeros64(w)
+			start := c
+			for c < n {
+				left := 64 - c&63 // modules left in c's word
+				k := bits.TrailingZeros64(^row.from(c))
+				c += k
+				if k < left {
+					break
+				}
 			}
-			b = num(b, x0+float64(s)*m)
+			c = min(c, n)
+			b = append(b, decimal[start]...)
 			b = append(b, ' ')
-			b = num(b, top-float64(r+1)*m)
+			b = append(b, decimal[r]...)
 			b = append(b, ' ')
-			b = num(b, float64(cix-s)*m)
-			b = append(b, ' ')
-			b = num(b, m)
-			b = append(b, " re\n"...)
+			b = append(b, decimal[c-start]...)
+			b = append(b, " 1 re\n"...)
 		}
 	}
 	d.cs = append(b, "f\nQ\n"...)
 	return nil
 }
+
+// decimal holds the decimal forms of 0–255.
+var decimal = func() (t [256]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
 
 // imageXObject is a decoded photo ready to embed.
 type imageXObject struct {

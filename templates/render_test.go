@@ -271,6 +271,16 @@ func TestRenderRejects(t *testing.T) {
 			}
 		})
 	}
+	t.Run("QR text too long", func(t *testing.T) {
+		var b bytes.Buffer
+		err := e.Render(&b, sampleLicense(t, e, "food-business"), templates.RenderOptions{QRText: strings.Repeat("7", 4000)})
+		if !errors.Is(err, templates.ErrRender) || !strings.Contains(err.Error(), "QR") {
+			t.Fatalf("err = %v, want ErrRender about the QR code", err)
+		}
+		if b.Len() != 0 {
+			t.Errorf("%d bytes written on error", b.Len())
+		}
+	})
 	t.Run("unknown type", func(t *testing.T) {
 		lic := sampleLicense(t, e, "food-business")
 		lic.TypeKey = "nope"
