@@ -251,3 +251,119 @@ func mustOIDBody(o asn1.ObjectIdentifier) []byte {
 	}
 	return der[2:]
 }
+
+// cmsTemplate holds the constant parts of the SignedData a Sealer writes, so
+// that a signature copies the 15 KB seal twice (signed attributes and
+// container) instead of once per nesting level.
+type cmsTemplate struct {
+	attrCT   []byte // contentType attribute
+	attrSeal []byte // seal attribute
+	siHead   []byte // SignerInfo: version, issuerAndSerialNumber, digestAlgorithm
+	siAlg    []byte // SignerInfo: digestEncryptionAlgorithm
+	sdHead   []byte // SignedData: version, digestAlgorithms, encapContentInfo, certificates
+	ciType   []byte // ContentInfo: contentType OID element
+}
+
+func newCMSTemplate(in *cmsInput) cmsTemplate {
+	el := func(f func(b *cryptobyte.Builder)) []byte {
+		var b cryptobyte.Builder
+		f(&b)
+		return b.BytesOrPanic()
+	}
+	algo := func(b *cryptobyte.Builder, oid asn1.ObjectIdentifier) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oid) })
+	}
+	return cmsTemplate{
+		attrCT: el(func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(oidAttrContentType)
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDSM2Data) })
+			})
+		}),
+		attrSeal: el(func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oidSealAttrDER) })
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(in.seal) })
+			})
+		}),
+		siHead: el(func(b *cryptobyte.Builder) {
+			b.AddASN1Int64(1)
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddBytes(in.rawIssuer)
+				b.AddBytes(in.serialDER)
+			})
+			algo(b, OIDSM3)
+		}),
+		siAlg: el(func(b *cryptobyte.Builder) { algo(b, OIDSM2Sign) }),
+		sdHead: el(func(b *cryptobyte.Builder) {
+			b.AddASN1Int64(1)
+			b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { algo(b, OIDSM3) })
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDSM2Data) })
+			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(in.certDER) })
+		}),
+		ciType: el(func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(OIDSM2SignedData) }),
+	}
+}
+
+// signedAttrs returns what (*cmsInput).signedAttrs returns for the
+// template's seal and the given time and digest.
+func (c *cmsTemplate) signedAttrs(t time.Time, digest []byte) ([]byte, error) {
+	var timeBuf, mdBuf [64]byte
+	tb := cryptobyte.NewFixedBuilder(timeBuf[:0])
+	tb.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oidAttrSigningTime)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1UTCTime(t.UTC()) })
+	})
+	mb := cryptobyte.NewFixedBuilder(mdBuf[:0])
+	mb.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oidAttrMessageDigest)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddASN1OctetString(digest) })
+	})
+	attrTime, err := tb.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: CMS: signingTime: %w", ErrUnsupported, err)
+	}
+	attrMD, err := mb.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: CMS: messageDigest: %w", ErrUnsupported, err)
+	}
+	attrs := [4][]byte{c.attrCT, attrTime, attrMD, c.attrSeal}
+	for i := 1; i < len(attrs); i++ { // DER SET OF order
+		for j := i; j > 0 && bytes.Compare(attrs[j], attrs[j-1]) < 0; j-- {
+			attrs[j], attrs[j-1] = attrs[j-1], attrs[j]
+		}
+	}
+	n := len(attrTime) + len(attrMD) + len(c.attrCT) + len(c.attrSeal)
+	out := make([]byte, 0, 4+n)
+	out = appendDERHeader(out, 0x31, n)
+	for _, a := range attrs {
+		out = append(out, a...)
+	}
+	return out, nil
+}
+
+// build returns what (*cmsInput).build returns for the template's
+// certificate and seal.
+func (c *cmsTemplate) build(attrs, sig []byte) []byte {
+	ab := attrs[headerLen(attrs):]
+	hl := derHeaderLen
+	si := len(c.siHead) + hl(len(ab)) + len(ab) + len(c.siAlg) + hl(len(sig)) + len(sig)
+	sis := hl(si) + si
+	sd := len(c.sdHead) + hl(sis) + sis
+	exp := hl(sd) + sd
+	ci := len(c.ciType) + hl(exp) + exp
+	out := make([]byte, 0, hl(ci)+ci)
+	out = appendDERHeader(out, 0x30, ci)
+	out = append(out, c.ciType...)
+	out = appendDERHeader(out, 0xa0, exp)
+	out = appendDERHeader(out, 0x30, sd)
+	out = append(out, c.sdHead...)
+	out = appendDERHeader(out, 0x31, sis)
+	out = appendDERHeader(out, 0x30, si)
+	out = append(out, c.siHead...)
+	out = appendDERHeader(out, 0xa0, len(ab))
+	out = append(out, ab...)
+	out = append(out, c.siAlg...)
+	out = appendDERHeader(out, 0x04, len(sig))
+	return append(out, sig...)
+}

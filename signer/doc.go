@@ -47,7 +47,12 @@
 // Sign appends exactly one incremental update with a visible certifying
 // signature (DocMDP P=1) holding a SES_Signature (FormatSES) or a GB/T 35275
 // SignedData (FormatPKCS7); see docs/formats.md for the layout. Build a
-// Sealer once per seal and key: it caches the seal's appearance image.
+// Sealer once per seal and key: it caches the seal's appearance image and
+// the constant parts of both containers. Sign hashes the output once (the
+// SM3 state after the first /ByteRange span is forked for the whole-file
+// digest) and then re-reads what it wrote: the new revision is parsed
+// strictly, the spans are proven to be the hashed bytes (CRC-32C), the
+// container is parsed from /Contents and its SM2 signature verified.
 // VerifyPDF re-checks such a signature; the full PDF policy (C1–C14) lives
 // in package verify. Package signer/rawpdf is the strict PDF reader used by
 // both.

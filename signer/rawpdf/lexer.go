@@ -2,6 +2,7 @@ package rawpdf
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 )
@@ -237,6 +238,14 @@ func (l *lexer) hex() (Object, error) {
 	}
 	body := l.data[l.pos : l.pos+end]
 	l.pos += end + 1
+	if len(body)%2 == 0 {
+		// Fast path: no white space, an even number of digits (the usual
+		// form, and that of signature /Contents).
+		out := make([]byte, len(body)/2)
+		if _, err := hex.Decode(out, body); err == nil {
+			return String{Value: out, Hex: true, Start: start, End: l.pos}, nil
+		}
+	}
 	out := make([]byte, 0, len(body)/2+1)
 	var hi byte
 	half := false
