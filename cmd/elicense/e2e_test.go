@@ -290,3 +290,49 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+func TestTemplatesAndRender(t *testing.T) {
+	needTool(t, "pdftotext")
+	dir := demoData(t)
+	d := "--data-dir=" + dir
+	list := mustCLI(t, "templates", "list", d)
+	for _, k := range []string{"food-business", "special-operations", "no-criminal-record", "11100000000013338W032"} {
+		if !strings.Contains(list, k) {
+			t.Errorf("templates list lacks %s:\n%s", k, list)
+		}
+	}
+	var shown struct {
+		Type   struct{ Key, Name string }
+		Layout struct {
+			Page struct{ Width, Height float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(mustCLI(t, "templates", "show", d, "special-operations")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Type.Key != "special-operations" || shown.Layout.Page.Width == 0 {
+		t.Fatalf("templates show = %+v", shown)
+	}
+	if _, _, code := cli(t, "templates", "show", d, "nope"); code != 3 {
+		t.Fatalf("unknown template: exit %d", code)
+	}
+	out := filepath.Join(t.TempDir(), "preview.pdf")
+	mustCLI(t, "render", d, "--type", "food-business", "--input", sample("food-business.json"), "--out", out)
+	txt, _ := exec.Command("pdftotext", out, "-").Output()
+	if !strings.Contains(string(txt), "样本") || !strings.Contains(string(txt), "JY13402020012345") {
+		t.Fatalf("preview lacks the specimen mark or the number:\n%s", txt)
+	}
+	// A render never reaches the registry.
+	var list2 struct{ Licenses []any }
+	json.Unmarshal([]byte(mustCLI(t, "license", "list", d, "--json")), &list2)
+	if len(list2.Licenses) != 0 {
+		t.Fatalf("render stored %d licenses", len(list2.Licenses))
+	}
+	_, errs, code := cli(t, "render", d, "--type", "special-operations", "--input", sample("invalid-special-operations.json"), "--out", out+"2")
+	if code != 1 || !strings.Contains(errs, "holder_code\tbad_check") {
+		t.Fatalf("invalid row: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(out + "2"); err == nil {
+		t.Fatal("a file was written for an invalid row")
+	}
+}
