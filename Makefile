@@ -12,7 +12,7 @@ FUZZTIME  ?= 5s
 all: lint test build
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/elicense
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/elicense
 
 deps:
 	@scripts/install-deps.sh run
