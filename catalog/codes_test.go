@@ -11,7 +11,8 @@ import (
 var today = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 func TestIdentifierCheckWorkedExamples(t *testing.T) {
-	// standards.md §8: identifiers from public code and production data.
+	// GB/T 36904 identifiers found in public code and production records; the
+	// last two carry a vendor variant of the check character.
 	cases := []struct {
 		name string
 		id   string
