@@ -127,6 +127,7 @@ type server struct {
 	limiter  *limiters
 	lists    *listCache
 	tickets  *qrtoken.MemoryTicketCache
+	web      *webUI
 }
 
 // New returns the HTTP handler of the service.
@@ -152,7 +153,7 @@ func New(d Deps) http.Handler {
 	r.HandleMethodNotAllowed = true
 	_ = r.SetTrustedProxies(d.TrustedProxies)
 	r.Use(s.requestID, s.recoverer, s.observe, s.authenticate)
-	r.NoRoute(func(c *gin.Context) { s.fail(c, errNoRoute) })
+	r.NoRoute(s.noRoute)
 	r.NoMethod(func(c *gin.Context) { s.fail(c, errMethod) })
 
 	r.GET("/healthz", func(c *gin.Context) {
@@ -215,6 +216,9 @@ func New(d Deps) http.Handler {
 	// Batch issuing (departments).
 	v.POST("/batches", s.allow(catalog.RoleIssuer), s.startBatch)
 	v.GET("/batches/:id", s.allow(catalog.RoleIssuer), s.getBatch)
+
+	// Web pages (api/web.go).
+	s.webRoutes(r)
 	return r
 }
 

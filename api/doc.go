@@ -24,9 +24,20 @@
 // /api/v1/openapi.json) describes every route and is checked against every
 // request and response of the API tests.
 //
+// # Web pages
+//
+// The same handler serves server-rendered pages (web*.go, templates and
+// assets embedded from web/): the public verification page behind every
+// printed QR code (/V/<digits>), the counter clerk page (/counter), the
+// holder pages (/my) and the issuer console (/console). Clerks and
+// departments exchange their API key once for a page session; holders log in
+// through the IdentityProvider. Pages call the same domain functions as the
+// JSON routes (checkQR, dynamicQR, record, Licenses), so a page verification
+// writes the same use record and consumes the same dynamic-QR ticket.
+//
 // # Caveats
 //
-//   - Holder sessions, rate-limit buckets, development login codes and
+//   - Holder and page sessions, rate-limit buckets, development login codes and
 //     dynamic-QR tickets live in memory: a restart logs every holder out, and
 //     several server processes do not share them (put the tickets in a shared
 //     store before running more than one).

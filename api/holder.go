@@ -151,6 +151,18 @@ type qrOutput struct {
 
 // holderQR makes a fresh dynamic QR token (亮证) for a license in force.
 func (s *server) holderQR(c *gin.Context) {
+	text, exp, err := s.dynamicQR(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, qrOutput{Text: text, ExpiresAt: exp})
+}
+
+// dynamicQR makes a dynamic token for the holder's license named in the
+// path, which must be in force; shared by the API and the web pages.
+func (s *server) dynamicQR(c *gin.Context) (string, time.Time, error) {
 	l, err := s.own(c)
 	if err == nil && s.QR == nil {
 		err = errUnavailable
@@ -165,11 +177,9 @@ func (s *server) holderQR(c *gin.Context) {
 		text, cl, err = s.QR.DynamicText(l, now, 0)
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return "", time.Time{}, err
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, qrOutput{Text: text, ExpiresAt: time.Unix(cl.IssuedAt+int64(cl.Lifetime), 0).UTC()})
+	return text, time.Unix(cl.IssuedAt+int64(cl.Lifetime), 0).UTC(), nil
 }
 
 func (s *server) holderUses(c *gin.Context) {

@@ -187,16 +187,28 @@ type qrResult struct {
 // cache. Anonymous callers see natural persons masked.
 func (s *server) verifyQR(c *gin.Context) {
 	who := callerOf(c)
-	if s.QR == nil {
-		s.fail(c, errUnavailable)
-		return
-	}
 	var in qrInput
 	err := s.bindJSON(c, &in)
+	var out qrResult
 	if err == nil {
-		in.Purpose, err = purposeOf(who, in.Purpose)
+		out, _, err = s.checkQR(c, who, in.Text, in.Purpose)
 	}
-	if err == nil && strings.TrimSpace(in.Text) == "" {
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// checkQR is the QR check shared by the API and the web pages: it verifies
+// the text, records the use when the token names a registered license and
+// returns the result with that license (nil when none).
+func (s *server) checkQR(c *gin.Context, who *caller, text, purpose string) (qrResult, *catalog.License, error) {
+	if s.QR == nil {
+		return qrResult{}, nil, errUnavailable
+	}
+	purpose, err := purposeOf(who, purpose)
+	if err == nil && strings.TrimSpace(text) == "" {
 		err = fieldRequired("text", "必须填写扫码内容 (text)")
 	}
 	var status *qrtoken.StatusList
@@ -204,11 +216,10 @@ func (s *server) verifyQR(c *gin.Context) {
 		_, status, _, err = s.lists.status(c.Request.Context(), s)
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return qrResult{}, nil, err
 	}
 	now := s.Now()
-	res := qrtoken.Verify(in.Text, qrtoken.VerifyOptions{Keys: s.QR.KeyList(), Status: status, Now: now, Seen: s.tickets})
+	res := qrtoken.Verify(text, qrtoken.VerifyOptions{Keys: s.QR.KeyList(), Status: status, Now: now, Seen: s.tickets})
 	out := qrResult{Valid: res.Valid, Reason: string(res.Reason), Format: "qr", Checks: []qrCheck{}}
 	if out.Valid {
 		out.Reason = "ok"
@@ -239,15 +250,16 @@ func (s *server) verifyQR(c *gin.Context) {
 		out.License = ql
 	}
 	s.metrics.verifications.WithLabelValues("qr", out.Reason).Inc()
+	var lic *catalog.License
 	if out.License != nil {
 		if l, err := s.Store.Get(c.Request.Context(), out.License.Identifier); err == nil {
-			if err := s.record(c, who, l, act, in.Purpose, out.Reason); err != nil {
-				s.fail(c, err)
-				return
+			if err := s.record(c, who, l, act, purpose, out.Reason); err != nil {
+				return qrResult{}, nil, err
 			}
+			lic = l
 		}
 	}
-	c.JSON(http.StatusOK, out)
+	return out, lic, nil
 }
 
 type claimInput struct {

@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(fonts-wqy-microhei)
 if [ "${1:-run}" = test ]; then
-  want+=(qpdf poppler-utils zbar-tools openssl curl jq)
+  want+=(qpdf poppler-utils zbar-tools openssl curl jq chromium)
 fi
 missing=()
 for p in "${want[@]}"; do
