@@ -7,7 +7,7 @@ DATA_DIR  ?= data
 ADDR      ?= :8080
 FUZZTIME  ?= 5s
 
-.PHONY: all build run test test-short fuzz bench lint fmt cover generate clean deps
+.PHONY: all build run test test-short test-exhaustive fuzz bench lint fmt cover generate clean deps
 
 all: lint test build
 
@@ -32,6 +32,11 @@ test:
 
 test-short:
 	$(GO) test -short ./...
+
+# Tests that flip every signed byte of a sealed PDF in full; under -race or
+# -short they flip every structural byte and a sample of stream data.
+test-exhaustive:
+	ELICENSE_EXHAUSTIVE=1 $(GO) test -count=1 ./signer/...
 
 # Runs each fuzz target for FUZZTIME (go test allows one target per run).
 fuzz:

@@ -46,6 +46,10 @@ type CheckOptions struct {
 	// the signature's timeInfo, for seals the seal's createDate (reported
 	// in the detail).
 	At time.Time
+	// Cache, when set, memoises certificate parsing, seal maker signatures
+	// and verified chains across checks (see VerifyCache); nil checks
+	// everything afresh. The results are the same either way.
+	Cache *VerifyCache
 }
 
 // Passed reports whether no check failed (warnings and skips allowed).
@@ -73,13 +77,13 @@ func fail(id, d string) Check { return Check{ID: id, Status: StatusFail, Detail:
 func warn(id, d string) Check { return Check{ID: id, Status: StatusWarn, Detail: d} }
 
 // Check runs S1 (format), S2 (maker signature), S3 (maker certificate)
-// and S4 (seal period) at opts.At.
+// and S4 (seal period) at opts.At, through opts.Cache when it is set. An S3
+// failure caused by a validity period has a detail starting with
+// CertificateInvalidAt.
 func (s *Seal) Check(opts CheckOptions) []Check {
-	at := opts.At
-	atNote := ""
+	at, atNote := opts.At, ""
 	if at.IsZero() {
-		at = s.CreateDate
-		atNote = " (T = seal createDate)"
+		at, atNote = s.CreateDate, " (T = seal createDate)"
 	}
 	out := make([]Check, 0, 4)
 	// S1
@@ -104,13 +108,13 @@ func (s *Seal) Check(opts CheckOptions) []Check {
 	default:
 		out = append(out, pass("S1", fmt.Sprintf("V%d seal, vid %q, esID %q", s.Version, s.VID, s.ESID)))
 	}
-	// S2
-	maker, err := ParseCertificate(s.MakerCert)
+	// S2, S3
+	maker, err := opts.Cache.Certificate(s.MakerCert)
 	if err != nil {
 		out = append(out, fail("S2", "maker certificate: "+err.Error()))
 		out = append(out, fail("S3", "maker certificate unreadable"))
 	} else {
-		ok, q, err := verifySM2(maker.PublicKey(), s.SignedMessage, s.SignedValue)
+		ok, q, err := opts.Cache.makerSig(s, maker)
 		out = append(out, sigCheck("S2", "maker signature", ok, q, err))
 		out = append(out, certCheck("S3", "maker", maker, opts, at, atNote))
 	}
@@ -142,29 +146,56 @@ func sigCheck(id, what string, ok bool, q sigQuality, err error) Check {
 	return pass(id, what+" verifies (SM3withSM2, default user ID)")
 }
 
+// CertificateInvalidAt is the prefix of an S3/G4 detail reporting a
+// certificate outside its validity period (as opposed to an untrusted or
+// unusable one), for callers that classify failures.
+const CertificateInvalidAt = "outside validity:"
+
+// certCheck judges a maker (S3) or signer (G4) certificate at T: key usage,
+// then trust, then validity, so that a certificate from an untrusted root is
+// reported as untrusted whatever its validity period.
 func certCheck(id, role string, c *Certificate, opts CheckOptions, at time.Time, atNote string) Check {
-	if at.Before(c.NotBefore()) || at.After(c.NotAfter()) {
-		return fail(id, fmt.Sprintf("%s certificate %q not valid at %s%s (valid %s – %s)", role, c.CommonName(), fmtT(at), atNote, fmtT(c.NotBefore()), fmtT(c.NotAfter())))
-	}
 	if ku := c.KeyUsage(); ku != 0 && ku&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		return fail(id, fmt.Sprintf("%s certificate key usage does not allow signing", role))
 	}
-	chain, err := c.Verify(opts.Roots, opts.Intermediates, at)
+	if at.Before(c.NotBefore()) || at.After(c.NotAfter()) {
+		if _, err := opts.Cache.verifyChain(c, opts, c.NotBefore()); err != nil {
+			return fail(id, fmt.Sprintf("%s certificate %q untrusted: %v", role, c.Subject(), err))
+		}
+		return fail(id, fmt.Sprintf("%s %s certificate %q not valid at %s%s (valid %s – %s)", CertificateInvalidAt, role, c.CommonName(), fmtT(at), atNote, fmtT(c.NotBefore()), fmtT(c.NotAfter())))
+	}
+	chain, err := opts.Cache.verifyChain(c, opts, at)
 	if err != nil {
 		return fail(id, fmt.Sprintf("%s certificate %q untrusted: %v", role, c.Subject(), err))
 	}
 	return pass(id, fmt.Sprintf("%s certificate %q chains to %q at %s%s; revocation not checked", role, c.CommonName(), chain[len(chain)-1].CommonName(), fmtT(at), atNote))
 }
 
-// Check runs G1–G7 on a seal signature. docDigest is the SM3 digest of the
-// protected bytes (for PDF: the two /ByteRange spans); nil skips G7. T is
-// opts.At, or the signature's self-asserted timeInfo when zero.
+// sealSummary runs the seal's S1–S4 at T as one check G5.
+func sealSummary(s *Seal, opts CheckOptions, at time.Time) Check {
+	opts.At = at
+	var parts []string
+	st := StatusPass
+	for _, c := range s.Check(opts) {
+		parts = append(parts, c.ID+" "+string(c.Status))
+		if c.Status == StatusFail {
+			st = StatusFail
+		} else if c.Status == StatusWarn && st == StatusPass {
+			st = StatusWarn
+		}
+	}
+	return Check{ID: "G5", Status: st, Detail: "seal: " + strings.Join(parts, ", ")}
+}
+
+// Check runs G1–G7 on a seal signature, through opts.Cache when it is set.
+// docDigest is the SM3 digest of the protected bytes (for PDF: the two
+// /ByteRange spans); nil skips G7. T is opts.At, or the signature's
+// self-asserted timeInfo when zero. A G4 failure caused by a validity period
+// has a detail starting with CertificateInvalidAt.
 func (g *Signature) Check(opts CheckOptions, docDigest []byte) []Check {
-	at := opts.At
-	atNote := ""
+	at, atNote := opts.At, ""
 	if at.IsZero() {
-		at = g.TimeInfo
-		atNote = " (T = self-asserted timeInfo)"
+		at, atNote = g.TimeInfo, " (T = self-asserted timeInfo)"
 	}
 	out := make([]Check, 0, 7)
 	// G1
@@ -183,7 +214,7 @@ func (g *Signature) Check(opts CheckOptions, docDigest []byte) []Check {
 		out = append(out, pass("G1", "V4 SES_Signature"))
 	}
 	// G2
-	signer, err := ParseCertificate(g.SignerCert)
+	signer, err := opts.Cache.Certificate(g.SignerCert)
 	if err != nil {
 		out = append(out, fail("G2", "signer certificate: "+err.Error()))
 	} else {
@@ -198,23 +229,12 @@ func (g *Signature) Check(opts CheckOptions, docDigest []byte) []Check {
 	} else {
 		c := certCheck("G4", "signer", signer, opts, at, atNote)
 		if c.Status == StatusPass && !g.TimeInfo.IsZero() && (g.TimeInfo.Before(signer.NotBefore()) || g.TimeInfo.After(signer.NotAfter())) {
-			c = fail("G4", "timeInfo "+fmtT(g.TimeInfo)+" outside the signer certificate validity")
+			c = fail("G4", CertificateInvalidAt+" timeInfo "+fmtT(g.TimeInfo)+" outside the signer certificate validity")
 		}
 		out = append(out, c)
 	}
 	// G5
-	sc := g.Seal.Check(CheckOptions{Roots: opts.Roots, Intermediates: opts.Intermediates, At: at})
-	var parts []string
-	st := StatusPass
-	for _, c := range sc {
-		parts = append(parts, c.ID+" "+string(c.Status))
-		if c.Status == StatusFail {
-			st = StatusFail
-		} else if c.Status == StatusWarn && st == StatusPass {
-			st = StatusWarn
-		}
-	}
-	out = append(out, Check{ID: "G5", Status: st, Detail: "seal: " + strings.Join(parts, ", ")})
+	out = append(out, sealSummary(g.Seal, opts, at))
 	// G6
 	if len(g.TimeStamp) == 0 {
 		out = append(out, Check{ID: "G6", Status: StatusSkip, Detail: "no time stamp; signing time is self-asserted"})

@@ -916,14 +916,14 @@ func (z *Sealer) verifyOutput(out []byte, w *selfCheck) error {
 		}
 		msg, sig, got = g.RawToSign, g.Value, g.DataHash
 	case FormatPKCS7:
-		ci, err := parseCMS(c.Value)
+		ci, err := ParseCMS(c.Value)
 		if err != nil {
 			return bad(err.Error())
 		}
-		if !bytes.Equal(ci.seal, z.sealDER) {
-			return bad("seal attribute")
+		if !bytes.Equal(ci.SealDER, z.sealDER) || !bytes.Equal(ci.SignerCert, z.cert.Raw()) {
+			return bad("seal attribute or signer certificate")
 		}
-		msg, sig, got = ci.signedAttrs, ci.signature, ci.messageDigest
+		msg, sig, got = ci.SignedAttrs, ci.Value, ci.MessageDigest
 	}
 	if !bytes.Equal(got, w.digest) {
 		return bad("digest")

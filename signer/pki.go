@@ -1,6 +1,7 @@
 package signer
 
 import (
+	"bytes"
 	"crypto"
 	"encoding/json"
 	"errors"
@@ -49,7 +50,8 @@ type PKIOptions struct {
 }
 
 // PKI is a loaded demo PKI directory: city root CA → seal maker (制章)
-// → per-department signer (签章) certificates, QR keys and seals.
+// → per-department signer (签章) certificates, QR keys and seals. Its keys
+// are decrypted when first used (see LoadPKI, Unlock and CheckPassword).
 type PKI struct {
 	// Dir is the directory the PKI lives in.
 	Dir string
@@ -63,7 +65,8 @@ type PKI struct {
 	Departments map[string]*DepartmentPKI
 }
 
-// DepartmentPKI holds one department's keys, certificates and seal.
+// DepartmentPKI holds one department's keys, certificates and seal. Keys
+// loaded by LoadPKI are decrypted at their first Sign (see LoadPKI).
 type DepartmentPKI struct {
 	Department
 	// SignerCert / SignerKey make the document signatures.
@@ -246,6 +249,9 @@ func (p *PKI) newDepartment(d Department, opts PKIOptions) (*DepartmentPKI, erro
 	if p.sealMakerKey == nil || p.rootKey == nil {
 		return nil, fmt.Errorf("%w: keys not loaded", ErrPKI)
 	}
+	if err := p.Unlock(p.rootKey, p.sealMakerKey); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(p.Dir, d.Key)
 	if err := os.MkdirAll(dir, pkiDirectoryMode); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrPKI, err)
@@ -334,11 +340,17 @@ func writeFile(path string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
-// LoadPKI reads a PKI directory made by InitPKI, decrypting its keys with
-// password, and checks that every certificate chains to the root and every
-// seal parses and lists its department's signer certificate.
+// LoadPKI reads a PKI directory made by InitPKI and checks that every
+// certificate is issued by the root and every seal parses, is signed by the
+// seal maker and lists its department's signer certificate. It reads the
+// key files but does not decrypt them: each key's Public comes from its
+// certificate, and its first Sign decrypts the file with password (the PKI
+// keeps a copy of it), so a wrong password (ErrBadPassword) or a key that
+// does not match its certificate (ErrPKI) surfaces from Sign, or earlier
+// from CheckPassword or Unlock.
 func LoadPKI(dir string, password []byte) (*PKI, error) {
 	p := &PKI{Dir: dir, Departments: map[string]*DepartmentPKI{}}
+	password = append([]byte(nil), password...)
 	m, err := p.readManifest()
 	if err != nil {
 		return nil, err
@@ -349,11 +361,14 @@ func LoadPKI(dir string, password []byte) (*PKI, error) {
 	if p.SealMaker, err = loadCert(filepath.Join(dir, pkiMakerCert)); err != nil {
 		return nil, err
 	}
-	if p.rootKey, err = loadKey(filepath.Join(dir, pkiRootKey), password, p.Root); err != nil {
+	if p.rootKey, err = newFileKey(filepath.Join(dir, pkiRootKey), password, p.Root); err != nil {
 		return nil, err
 	}
-	if p.sealMakerKey, err = loadKey(filepath.Join(dir, pkiMakerKey), password, p.SealMaker); err != nil {
+	if p.sealMakerKey, err = newFileKey(filepath.Join(dir, pkiMakerKey), password, p.SealMaker); err != nil {
 		return nil, err
+	}
+	if err := p.Root.CheckSignatureFrom(p.Root); err != nil {
+		return nil, fmt.Errorf("%w: root certificate not self-signed: %w", ErrPKI, err)
 	}
 	if err := p.SealMaker.CheckSignatureFrom(p.Root); err != nil {
 		return nil, fmt.Errorf("%w: seal maker not issued by root: %w", ErrPKI, err)
@@ -367,10 +382,18 @@ func LoadPKI(dir string, password []byte) (*PKI, error) {
 		if dp.QRCert, err = loadCert(filepath.Join(dd, pkiQRCert)); err != nil {
 			return nil, err
 		}
-		if dp.SignerKey, err = loadKey(filepath.Join(dd, pkiSignerKey), password, dp.SignerCert); err != nil {
+		for _, c := range []struct {
+			name string
+			cert *Certificate
+		}{{pkiSignerCert, dp.SignerCert}, {pkiQRCert, dp.QRCert}} {
+			if err := c.cert.CheckSignatureFrom(p.Root); err != nil {
+				return nil, fmt.Errorf("%w: %s %s not issued by root: %w", ErrPKI, d.Key, c.name, err)
+			}
+		}
+		if dp.SignerKey, err = newFileKey(filepath.Join(dd, pkiSignerKey), password, dp.SignerCert); err != nil {
 			return nil, err
 		}
-		if dp.QRKey, err = loadKey(filepath.Join(dd, pkiQRKey), password, dp.QRCert); err != nil {
+		if dp.QRKey, err = newFileKey(filepath.Join(dd, pkiQRKey), password, dp.QRCert); err != nil {
 			return nil, err
 		}
 		if dp.Seal, err = os.ReadFile(filepath.Join(dd, pkiSeal)); err != nil {
@@ -382,6 +405,9 @@ func LoadPKI(dir string, password []byte) (*PKI, error) {
 		}
 		if bindingCheck(s, dp.SignerCert.Raw()).Status != StatusPass {
 			return nil, fmt.Errorf("%w: %s seal does not list the signer certificate", ErrPKI, d.Key)
+		}
+		if !bytes.Equal(s.MakerCert, p.SealMaker.Raw()) || !VerifyMessage(p.SealMaker.PublicKey(), s.SignedMessage, s.SignedValue) {
+			return nil, fmt.Errorf("%w: %s seal is not signed by the seal maker", ErrPKI, d.Key)
 		}
 		p.Departments[d.Key] = dp
 	}
@@ -398,23 +424,6 @@ func loadCert(path string) (*Certificate, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrPKI, filepath.Base(path), err)
 	}
 	return cs[0], nil
-}
-
-func loadKey(path string, password []byte, cert *Certificate) (crypto.Signer, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrPKI, err)
-	}
-	k, err := ParsePrivateKeyPEM(b, password)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
-	}
-	a, _ := MarshalPublicKey(k.Public())
-	c, _ := MarshalPublicKey(cert.PublicKey())
-	if string(a) != string(c) {
-		return nil, fmt.Errorf("%w: %s does not match its certificate", ErrPKI, filepath.Base(path))
-	}
-	return k, nil
 }
 
 // RootPEM returns the root CA certificate as PEM (what `pki root` prints).

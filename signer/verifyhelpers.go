@@ -1,9 +1,10 @@
 package signer
 
 // Exported functions for the verification policy (package verify): an SM3
-// constructor, a reader of third-party PKCS#7 / GB/T 35275 SignedData, and
-// seal and signature checks that memoise their time-independent, expensive
-// parts (certificate parsing, the seal maker's signature, chain building).
+// constructor, a reader and checker of third-party PKCS#7 / GB/T 35275
+// SignedData, and VerifyCache, which lets the checks memoise their
+// time-independent, expensive parts (certificate parsing, the seal maker's
+// signature, chain building).
 
 import (
 	"bytes"
@@ -72,7 +73,7 @@ type CMSSignature struct {
 }
 
 // IsSM reports whether the signature uses SM3 and SM2 (either OID flavour),
-// the only algorithms CheckCached can verify.
+// the only algorithms Check can verify.
 func (c *CMSSignature) IsSM() bool {
 	digestOK := c.DigestAlgorithm.Equal(OIDSM3)
 	sigOK := c.SignatureAlgorithm.Equal(OIDSM2Sign) || c.SignatureAlgorithm.Equal(OIDSM3WithSM2) ||
@@ -240,20 +241,27 @@ func (c *CMSSignature) matchSigner(issuer, serial []byte) []byte {
 	}
 	if issuer != nil {
 		for _, der := range c.Certificates {
-			cert, err := ParseCertificate(der)
-			if err != nil {
-				continue
-			}
-			var b cryptobyte.Builder
-			b.AddASN1BigInt(cert.c.SerialNumber)
-			ser, _ := b.Bytes()
-			if bytes.Equal(cert.c.RawIssuer, issuer) && bytes.Equal(ser, serial) {
+			if iss, ser, ok := issuerAndSerial(der); ok && bytes.Equal(iss, issuer) && bytes.Equal(ser, serial) {
 				return der
 			}
 		}
 	}
 	c.Warnings = append(c.Warnings, "no certificate matches the SignerInfo issuer and serial; using the first")
 	return c.Certificates[0]
+}
+
+// issuerAndSerial returns the issuer Name and serialNumber INTEGER elements
+// of a DER certificate without parsing the rest of it.
+func issuerAndSerial(der []byte) (issuer, serial []byte, ok bool) {
+	s := cryptobyte.String(der)
+	var cert, tbs, ser, iss cryptobyte.String
+	if !s.ReadASN1(&cert, cbasn1.SEQUENCE) || !cert.ReadASN1(&tbs, cbasn1.SEQUENCE) ||
+		!tbs.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		!tbs.ReadASN1Element(&ser, cbasn1.INTEGER) || !tbs.SkipASN1(cbasn1.SEQUENCE) ||
+		!tbs.ReadASN1Element(&iss, cbasn1.SEQUENCE) {
+		return nil, nil, false
+	}
+	return iss, ser, true
 }
 
 // VerifyCache memoises what seal and signature checks can safely reuse
@@ -374,164 +382,16 @@ func (c *VerifyCache) verifyChain(cert *Certificate, opts CheckOptions, at time.
 	return chain, nil
 }
 
-// CertificateInvalidAt is the prefix of an S3/G4 detail reporting a
-// certificate outside its validity period (as opposed to an untrusted or
-// unusable one), for callers that classify failures.
-const CertificateInvalidAt = "outside validity:"
-
-func certCheckCached(id, role string, c *Certificate, opts CheckOptions, at time.Time, atNote string, cache *VerifyCache) Check {
-	if ku := c.KeyUsage(); ku != 0 && ku&(1|2) == 0 { // digitalSignature | contentCommitment
-		return fail(id, fmt.Sprintf("%s certificate key usage does not allow signing", role))
-	}
-	if at.Before(c.NotBefore()) || at.After(c.NotAfter()) {
-		// Trust first: a certificate from an untrusted root is reported as
-		// untrusted whatever its validity period.
-		if _, err := cache.verifyChain(c, opts, c.NotBefore()); err != nil {
-			return fail(id, fmt.Sprintf("%s certificate %q untrusted: %v", role, c.Subject(), err))
-		}
-		return fail(id, fmt.Sprintf("%s %s certificate %q not valid at %s%s (valid %s – %s)", CertificateInvalidAt, role, c.CommonName(), fmtT(at), atNote, fmtT(c.NotBefore()), fmtT(c.NotAfter())))
-	}
-	chain, err := cache.verifyChain(c, opts, at)
-	if err != nil {
-		return fail(id, fmt.Sprintf("%s certificate %q untrusted: %v", role, c.Subject(), err))
-	}
-	return pass(id, fmt.Sprintf("%s certificate %q chains to %q at %s%s; revocation not checked", role, c.CommonName(), chain[len(chain)-1].CommonName(), fmtT(at), atNote))
-}
-
-// CheckCached runs the checks of Check (S1–S4) with the same IDs and
-// meaning, reusing cache (which may be nil). An S3 failure caused by a
-// validity period has a detail starting with CertificateInvalidAt.
-func (s *Seal) CheckCached(opts CheckOptions, cache *VerifyCache) []Check {
-	at := opts.At
-	atNote := ""
-	if at.IsZero() {
-		at = s.CreateDate
-		atNote = " (T = seal createDate)"
-	}
-	out := make([]Check, 0, 4)
-	var probs []string
-	if s.HeaderID != "ES" {
-		probs = append(probs, fmt.Sprintf("header id %q", s.HeaderID))
-	}
-	if !s.SignAlg.Equal(OIDSM3WithSM2) {
-		probs = append(probs, "signAlgID "+s.SignAlg.String())
-	}
-	if len(s.Picture.Data) == 0 {
-		probs = append(probs, "no picture")
-	}
-	if len(s.Certs) == 0 && len(s.CertDigests) == 0 {
-		probs = append(probs, "empty certList")
-	}
-	switch {
-	case len(probs) > 0:
-		out = append(out, fail("S1", strings.Join(probs, "; ")))
-	case len(s.Warnings) > 0:
-		out = append(out, warn("S1", fmt.Sprintf("V%d seal, tolerated: %s", s.Version, strings.Join(s.Warnings, "; "))))
-	default:
-		out = append(out, pass("S1", fmt.Sprintf("V%d seal, vid %q, esID %q", s.Version, s.VID, s.ESID)))
-	}
-	maker, err := cache.Certificate(s.MakerCert)
-	if err != nil {
-		out = append(out, fail("S2", "maker certificate: "+err.Error()))
-		out = append(out, fail("S3", "maker certificate unreadable"))
-	} else {
-		ok, q, err := cache.makerSig(s, maker)
-		out = append(out, sigCheck("S2", "maker signature", ok, q, err))
-		out = append(out, certCheckCached("S3", "maker", maker, opts, at, atNote, cache))
-	}
-	switch {
-	case at.Before(s.ValidStart):
-		out = append(out, fail("S4", fmt.Sprintf("seal not valid before %s; T = %s%s", fmtT(s.ValidStart), fmtT(at), atNote)))
-	case at.After(s.ValidEnd):
-		out = append(out, fail("S4", fmt.Sprintf("seal expired %s; T = %s%s", fmtT(s.ValidEnd), fmtT(at), atNote)))
-	default:
-		out = append(out, pass("S4", fmt.Sprintf("valid %s – %s at %s%s", fmtT(s.ValidStart), fmtT(s.ValidEnd), fmtT(at), atNote)))
-	}
-	return out
-}
-
-func summarise(id, what string, sc []Check) Check {
-	var parts []string
-	st := StatusPass
-	for _, c := range sc {
-		parts = append(parts, c.ID+" "+string(c.Status))
-		if c.Status == StatusFail {
-			st = StatusFail
-		} else if c.Status == StatusWarn && st == StatusPass {
-			st = StatusWarn
-		}
-	}
-	return Check{ID: id, Status: st, Detail: what + ": " + strings.Join(parts, ", ")}
-}
-
-// CheckCached runs the checks of Check (G1–G7) with the same IDs and
-// meaning, reusing cache (which may be nil) for the signer certificate, the
-// embedded seal's maker signature and certificate chains.
-func (g *Signature) CheckCached(opts CheckOptions, docDigest []byte, cache *VerifyCache) []Check {
-	at := opts.At
-	atNote := ""
-	if at.IsZero() {
-		at = g.TimeInfo
-		atNote = " (T = self-asserted timeInfo)"
-	}
-	out := make([]Check, 0, 7)
-	switch {
-	case g.TBSVersion != g.Seal.HeaderVersion && !(g.Version == 1 && g.Seal.Version == 1):
-		out = append(out, fail("G1", fmt.Sprintf("toSign.version %d differs from seal header version %d", g.TBSVersion, g.Seal.HeaderVersion)))
-	case !g.SignAlg.Equal(OIDSM3WithSM2):
-		out = append(out, fail("G1", "signature algorithm "+g.SignAlg.String()))
-	case len(g.DataHash) != 32:
-		out = append(out, fail("G1", fmt.Sprintf("dataHash is %d bytes, want 32", len(g.DataHash))))
-	case g.Version != 4:
-		out = append(out, warn("G1", fmt.Sprintf("V%d signature (legacy GM/T 0031-2014)", g.Version)))
-	case len(g.Warnings) > 0:
-		out = append(out, warn("G1", "V4, tolerated: "+strings.Join(g.Warnings, "; ")))
-	default:
-		out = append(out, pass("G1", "V4 SES_Signature"))
-	}
-	signer, err := cache.Certificate(g.SignerCert)
-	if err != nil {
-		out = append(out, fail("G2", "signer certificate: "+err.Error()))
-	} else {
-		ok, q, err := verifySM2(signer.PublicKey(), g.RawToSign, g.Value)
-		out = append(out, sigCheck("G2", "signature over toSign", ok, q, err))
-	}
-	out = append(out, bindingCheck(g.Seal, g.SignerCert))
-	if signer == nil {
-		out = append(out, fail("G4", "signer certificate unreadable"))
-	} else {
-		c := certCheckCached("G4", "signer", signer, opts, at, atNote, cache)
-		if c.Status == StatusPass && !g.TimeInfo.IsZero() && (g.TimeInfo.Before(signer.NotBefore()) || g.TimeInfo.After(signer.NotAfter())) {
-			c = fail("G4", CertificateInvalidAt+" timeInfo "+fmtT(g.TimeInfo)+" outside the signer certificate validity")
-		}
-		out = append(out, c)
-	}
-	out = append(out, summarise("G5", "seal", g.Seal.CheckCached(CheckOptions{Roots: opts.Roots, Intermediates: opts.Intermediates, At: at}, cache)))
-	if len(g.TimeStamp) == 0 {
-		out = append(out, Check{ID: "G6", Status: StatusSkip, Detail: "no time stamp; signing time is self-asserted"})
-	} else {
-		out = append(out, warn("G6", "time stamp present but not verified by this package"))
-	}
-	switch {
-	case docDigest == nil:
-		out = append(out, Check{ID: "G7", Status: StatusSkip, Detail: "document not supplied"})
-	case subtle.ConstantTimeCompare(docDigest, g.DataHash) == 1:
-		out = append(out, pass("G7", "SM3 of the document equals dataHash"))
-	default:
-		out = append(out, fail("G7", "document digest differs from dataHash"))
-	}
-	return out
-}
-
-// CheckCached runs G1–G7 on a SignedData whose algorithms are SM3 and SM2
+// Check runs G1–G7 on a SignedData whose algorithms are SM3 and SM2
 // (see IsSM): G1 format, G2 SM2 signature over the signed attributes (or
 // over content when there are none), G3 signer certificate listed in the
 // seal attribute, G4 signer certificate chain at T, G5 seal S1–S4, G6 time
 // stamp (skipped), G7 messageDigest equals docDigest. content is the signed
 // data, needed only when the SignerInfo has no signed attributes; seal is
 // the parsed SealDER (nil when absent: G3 and G5 are skipped). T is
-// opts.At, or the self-asserted signingTime when zero.
-func (c *CMSSignature) CheckCached(opts CheckOptions, docDigest, content []byte, seal *Seal, cache *VerifyCache) []Check {
+// opts.At, or the self-asserted signingTime when zero. opts.Cache is used
+// when set.
+func (c *CMSSignature) Check(opts CheckOptions, docDigest, content []byte, seal *Seal) []Check {
 	out := make([]Check, 0, 7)
 	switch {
 	case !c.IsSM():
@@ -550,7 +410,7 @@ func (c *CMSSignature) CheckCached(opts CheckOptions, docDigest, content []byte,
 	if out[0].Status == StatusFail {
 		return out
 	}
-	cert, err := cache.Certificate(c.SignerCert)
+	cert, err := opts.Cache.Certificate(c.SignerCert)
 	if err != nil {
 		return append(out, fail("G2", "signer certificate: "+err.Error()))
 	}
@@ -577,11 +437,11 @@ func (c *CMSSignature) CheckCached(opts CheckOptions, docDigest, content []byte,
 	if at.IsZero() {
 		at, note = c.SigningTime, " (T = self-asserted signingTime)"
 	}
-	out = append(out, certCheckCached("G4", "signer", cert, opts, at, note, cache))
+	out = append(out, certCheck("G4", "signer", cert, opts, at, note))
 	if seal == nil {
 		out = append(out, Check{ID: "G5", Status: StatusSkip, Detail: "no seal"})
 	} else {
-		out = append(out, summarise("G5", "seal", seal.CheckCached(CheckOptions{Roots: opts.Roots, Intermediates: opts.Intermediates, At: at}, cache)))
+		out = append(out, sealSummary(seal, opts, at))
 	}
 	out = append(out, Check{ID: "G6", Status: StatusSkip, Detail: "no time stamp; signing time is self-asserted"})
 	switch {

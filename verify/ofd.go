@@ -409,7 +409,7 @@ func verifyOFDSignature(r *run, pkg *ofdPackage, id, typ, sigPath, docRoot strin
 		return done()
 	}
 	docDigest := signer.DocumentDigest(sigXMLBytes)
-	copts := signer.CheckOptions{Roots: r.opts.TrustedRoots}
+	copts := signer.CheckOptions{Roots: r.opts.TrustedRoots, Cache: verifyCache}
 	var sc sigChecks
 	var seal *signer.Seal
 	if looksSES(sv) {
@@ -419,8 +419,8 @@ func verifyOFDSignature(r *run, pkg *ofdPackage, id, typ, sigPath, docRoot strin
 			return done()
 		}
 		seal = g.Seal
-		sc.checks = g.CheckCached(copts, docDigest, verifyCache)
-		sc.checks = append(sc.checks, seal.CheckCached(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: g.TimeInfo}, verifyCache)...)
+		sc.checks = g.Check(copts, docDigest)
+		sc.checks = append(sc.checks, seal.Check(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: g.TimeInfo, Cache: verifyCache})...)
 		sr.SignTime = g.TimeInfo
 		sr.Signer = signerInfo(g.SignerCert)
 	} else {
@@ -435,9 +435,9 @@ func verifyOFDSignature(r *run, pkg *ofdPackage, id, typ, sigPath, docRoot strin
 				return done()
 			}
 		}
-		sc.checks = c.CheckCached(copts, docDigest, sigXMLBytes, seal, verifyCache)
+		sc.checks = c.Check(copts, docDigest, sigXMLBytes, seal)
 		if seal != nil {
-			sc.checks = append(sc.checks, seal.CheckCached(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: c.SigningTime}, verifyCache)...)
+			sc.checks = append(sc.checks, seal.Check(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: c.SigningTime, Cache: verifyCache})...)
 		}
 		sr.SignTime = c.SigningTime
 		sr.Signer = signerInfo(c.SignerCert)

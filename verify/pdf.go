@@ -419,23 +419,23 @@ func verifyPDF(r *run, data []byte, res *Result) {
 		}
 		return hex.EncodeToString(h.Sum(nil))
 	}
-	copts := signer.CheckOptions{Roots: r.opts.TrustedRoots}
+	copts := signer.CheckOptions{Roots: r.opts.TrustedRoots, Cache: verifyCache}
 	var sc sigChecks
 	var signTime time.Time
 	var signerDER []byte
 	foreign := ""
 	switch {
 	case ses != nil:
-		sc.checks = ses.CheckCached(copts, spanDigest, verifyCache)
-		sc.checks = append(sc.checks, seal.CheckCached(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: ses.TimeInfo}, verifyCache)...)
+		sc.checks = ses.Check(copts, spanDigest)
+		sc.checks = append(sc.checks, seal.Check(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: ses.TimeInfo, Cache: verifyCache})...)
 		signTime, signerDER = ses.TimeInfo, ses.SignerCert
 	case !cms.IsSM():
 		foreign = fmt.Sprintf("algorithms %s / %s are not SM3 / SM2", cms.DigestAlgorithm, cms.SignatureAlgorithm)
 		signTime, signerDER = cms.SigningTime, cms.SignerCert
 	default:
-		sc.checks = cms.CheckCached(copts, spanDigest, nil, seal, verifyCache)
+		sc.checks = cms.Check(copts, spanDigest, nil, seal)
 		if seal != nil {
-			sc.checks = append(sc.checks, seal.CheckCached(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: cms.SigningTime}, verifyCache)...)
+			sc.checks = append(sc.checks, seal.Check(signer.CheckOptions{Roots: r.opts.TrustedRoots, At: cms.SigningTime, Cache: verifyCache})...)
 		}
 		signTime, signerDER = cms.SigningTime, cms.SignerCert
 	}

@@ -92,6 +92,11 @@ func (a *app) apiDeps(ctx context.Context) (api.Deps, error) {
 	if err != nil {
 		return api.Deps{}, err
 	}
+	// Keys are decrypted at first use; a wrong password fails here, not at
+	// the first request.
+	if err := p.CheckPassword(); err != nil {
+		return api.Deps{}, fmt.Errorf("key password: %w", err)
+	}
 	qr, err := a.QR(ctx)
 	if err != nil {
 		return api.Deps{}, err

@@ -158,6 +158,11 @@ func (a *app) sealer(ctx context.Context, deptKey string) (*signer.Sealer, error
 	if !ok {
 		return nil, fmt.Errorf("department %q has no keys in %s: run `elicense pki init`", deptKey, a.pkiDir())
 	}
+	// Decrypt the signer key now, so that a bad key file fails here once
+	// rather than at every signature.
+	if err := p.Unlock(d.SignerKey); err != nil {
+		return nil, err
+	}
 	z, err := d.NewSealer(signer.SealerOptions{})
 	if err != nil {
 		return nil, err
