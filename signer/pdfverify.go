@@ -8,7 +8,7 @@ import (
 
 // PDFSignature is the certifying seal signature found in a PDF and its
 // checks. It covers the signature referenced by /Perms /DocMDP; the PDF
-// structure policy (pdf-verification C1–C14) belongs to the verify package.
+// structure policy (checks C1–C14) belongs to the verify package.
 type PDFSignature struct {
 	// SubFilter as written (not trusted for dispatch).
 	SubFilter string

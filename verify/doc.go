@@ -14,8 +14,8 @@
 // PDF, in any of the containers seen in practice, told apart by the structure
 // of /Contents, never by /SubFilter: a GB/T 38540 SES_Signature V1 or V4
 // (pdf-ses), GB/T 35275 SignedData (pdf-pkcs7-gbt) or RFC 5652 SignedData
-// with SM2/SM3 (pdf-pkcs7-rfc). The policy checks C1–C14 of
-// docs/pdf-verification.md run in this order: C1 limits, C2 exactly one
+// with SM2/SM3 (pdf-pkcs7-rfc). The policy checks C1–C14 (listed in
+// docs/formats.md, "Verification result") run in this order: C1 limits, C2 exactly one
 // signature (field and dictionary, all revisions scanned), C3 /ByteRange
 // shape, C4 gap equals /Contents, C5 container, C8 strict revisions (no
 // repair), C6 digest and signature, C12 trust, C7 the seal covers the whole

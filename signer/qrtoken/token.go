@@ -14,8 +14,8 @@ import (
 // Profile is the first element of a token: it says which claims it carries.
 type Profile uint8
 
-// Token profiles (qr-token.md §6.1). Profiles 3 and 4 of the design are not
-// implemented and are rejected like any other unknown profile.
+// Token profiles (docs/formats.md, "QR token"). Profiles 3 (ticket only) and
+// 4 (device-bound) are reserved, not implemented, and are rejected like any other unknown profile.
 const (
 	// ProfileStatic is printed on the license; it never expires by itself
 	// and is revoked through the status list.
@@ -59,7 +59,7 @@ const (
 	maxIAT    = 1 << 40
 )
 
-// Claim keys of the claims map (qr-token.md §6.2).
+// Claim keys of the claims map (docs/formats.md, "QR token").
 const (
 	claimIdentifier = 1
 	claimNumber     = 2
