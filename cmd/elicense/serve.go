@@ -63,7 +63,17 @@ dev_login = true / ELICENSE_DEV_LOGIN=1 (one-time codes printed in the log).`,
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "elicense %s serving on %s (data in %s)\n", version, displayURL(ln.Addr()), cfg.DataDir)
+		base := displayURL(ln.Addr())
+		out := cmd.OutOrStdout()
+		fmt.Fprintf(out, "elicense %s serving on %s (data in %s)\n", version, base, cfg.DataDir)
+		fmt.Fprintf(out, "  pages    %s/  (console: department keys · counter: clerk keys · my: holders)\n", base)
+		fmt.Fprintf(out, "  API      %s/api/v1/openapi.json  (docs/api.md)\n", base)
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "secrets", "demo-keys.txt")); err == nil {
+			fmt.Fprintf(out, "  keys     demo keys (admin, departments, clerk, user unit) in %s and demo-admin-key\n", filepath.Join(cfg.DataDir, "secrets", "demo-keys.txt"))
+		}
+		if cfg.DevLogin {
+			fmt.Fprintln(out, "  holders  development login is ON: one-time codes appear in this log")
+		}
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
 		select {
@@ -184,6 +194,50 @@ func (a *app) demoAdminKey(ctx context.Context) error {
 		return err
 	}
 	a.log.Warn("demo city: created an admin API key; production deployments use `elicense keys create`", "id", p.ID, "file", path)
+	return a.demoStaffKeys(ctx)
+}
+
+// demoStaffKeys gives the demo city one key per role a newcomer wants to try:
+// an issuer key per department (the console), a counter clerk (the counter
+// page) and a user unit allowed every type (the verify API), listed in
+// <data-dir>/secrets/demo-keys.txt (0600).
+func (a *app) demoStaffKeys(ctx context.Context) error {
+	depts, err := a.store.ListDepartments(ctx)
+	if err != nil {
+		return err
+	}
+	types, err := a.store.ListTypes(ctx)
+	if err != nil {
+		return err
+	}
+	var all []string
+	for _, t := range types {
+		all = append(all, t.Key)
+	}
+	ps := []*catalog.Principal{
+		{Name: "芜湖市政务服务中心窗口 (demo clerk)", Role: catalog.RoleClerk},
+		{Name: "芜湖市人民医院 (demo user unit)", Role: catalog.RoleVerifier, Types: all},
+	}
+	for _, d := range depts {
+		ps = append(ps, &catalog.Principal{Name: d.Name + " (demo issuer)", Role: catalog.RoleIssuer, Dept: d.Key})
+	}
+	var b strings.Builder
+	b.WriteString("# Demo API keys (never for production). role\tname\tkey\n")
+	for _, p := range ps {
+		text, err := api.NewKey(rand.Reader, time.Now(), p)
+		if err != nil {
+			return err
+		}
+		if err := a.store.PutPrincipal(ctx, p); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", p.Role, p.Name, text)
+	}
+	path := filepath.Join(a.cfg.DataDir, "secrets", "demo-keys.txt")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	a.log.Warn("demo city: created issuer, clerk and user-unit API keys", "file", path)
 	return nil
 }
 
