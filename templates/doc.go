@@ -36,18 +36,37 @@
 //
 // A template file is {"format":1,"type":{…},"layout":{…}}: the catalog entry
 // of the license type (items with their data types) and the layout in
-// millimetres from the top-left corner (page size, static elements, field
-// boxes bound to item keys or to $id, $issuer, $issued, and the seal, QR and
-// photo slots). ParseTemplate rejects unknown JSON fields, elements outside
-// the page, references to unknown items and items left without a field.
+// millimetres from the top-left corner (page size, an optional background,
+// static elements, field boxes bound to item keys or to $id, $issuer,
+// $issued, and the seal, QR and photo slots). ParseTemplate rejects unknown
+// JSON fields, elements outside the page, references to unknown items and
+// items left without a field; it reads no files.
+//
+// # Background
+//
+// layout.background draws a PNG or JPEG image, or one page of a PDF (a
+// designer's security-paper pattern), under everything else, scaled to the
+// page or to a rect of the same shape, optionally with an opacity. The file
+// lies next to the template file: under defaults/ for an embedded template,
+// in Options.OverrideDir (read through an os.Root) for an override. Load
+// reads it once and serialises it as PDF objects: an image XObject (a JPEG
+// passed through as DCTDecode; a PNG deflated, its alpha as a soft mask), or
+// a Form XObject holding the page's content with every object its resources
+// reach (fonts as embedded, images, forms, graphics states, colour spaces)
+// copied through pdfcpu's reader and renumbered. Render splices those bytes
+// into every license unchanged, so a background costs a copy, not a
+// rebuild; the file grows by the background's size. Encrypted PDFs, pages
+// with annotations or form fields, optional content, external streams and a
+// file whose shape differs from the rect are refused at Load.
 //
 // # Non-goals
 //
 // The package does not seal or sign (package signer stamps the seal into
 // /ELSealSlot), does not store licenses and does not build QR tokens (the
-// caller passes the QR text). It draws one page per template; background PDF
-// pages from a designer are not supported. Text is laid out left to right
-// only, without kerning or shaping, which suits CJK and Latin license data.
+// caller passes the QR text). It draws one page per template. A background
+// is artwork: its text need not extract, and it cannot carry interactive
+// features. Text is laid out left to right only, without kerning or
+// shaping, which suits CJK and Latin license data.
 //
 // # Caveats
 //

@@ -17,7 +17,10 @@ import (
 	"elicense/catalog"
 )
 
-//go:embed defaults/*.json
+// defaultFS holds the embedded templates and the files they refer to
+// (backgrounds).
+//
+//go:embed defaults
 var defaultFS embed.FS
 
 // Options configure Load. The zero value uses the embedded templates and
@@ -27,7 +30,8 @@ type Options struct {
 	// empty means DefaultFontPaths.
 	FontPaths []string
 	// OverrideDir, when set, holds <key>.json template files that replace or
-	// add to the embedded ones. A missing directory is not an error.
+	// add to the embedded ones, and the files they refer to (backgrounds).
+	// A missing directory is not an error.
 	OverrideDir string
 	// FlateLevel is the compress/flate level of the per-document streams;
 	// 0 means flate.BestSpeed.
@@ -50,6 +54,7 @@ type compiled struct {
 	static    []byte // deflated content stream of the static graphics
 	staticLen int
 	texts     []Element
+	bg        *background // nil without a background
 }
 
 // Load parses the embedded templates, the override directory and the font.
@@ -73,6 +78,11 @@ func Load(opts Options) (*Engine, error) {
 	}
 	e := &Engine{font: font, tmpl: map[string]*compiled{}, level: level}
 	files := map[string][]byte{}
+	defaults, err := fs.Sub(defaultFS, "defaults")
+	if err != nil {
+		return nil, err
+	}
+	assets := func(n string) fs.FS { return defaults }
 	names, _ := fs.Glob(defaultFS, "defaults/*.json")
 	for _, n := range names {
 		b, err := defaultFS.ReadFile(n)
@@ -85,6 +95,21 @@ func Load(opts Options) (*Engine, error) {
 		ents, err := os.ReadDir(opts.OverrideDir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("templates: override dir: %w", err)
+		}
+		if len(ents) > 0 {
+			// Files next to an override template are read through an
+			// os.Root: no path or symbolic link leads out of the directory.
+			root, err := os.OpenRoot(opts.OverrideDir)
+			if err != nil {
+				return nil, fmt.Errorf("templates: override dir: %w", err)
+			}
+			defer root.Close()
+			assets = func(n string) fs.FS {
+				if strings.HasPrefix(n, "override/") {
+					return root.FS()
+				}
+				return defaults
+			}
 		}
 		for _, de := range ents {
 			if de.IsDir() || !strings.HasSuffix(de.Name(), ".json") {
@@ -111,7 +136,7 @@ func Load(opts Options) (*Engine, error) {
 		if want := strings.TrimSuffix(filepath.Base(n), ".json"); want != t.Key {
 			return nil, fmt.Errorf("%w: %s: file name does not match key %q", ErrBadTemplate, n, t.Key)
 		}
-		c, err := e.compile(t)
+		c, err := e.compile(t, assets(n))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", n, err)
 		}
@@ -125,8 +150,8 @@ func Load(opts Options) (*Engine, error) {
 }
 
 // compile checks the template against the font and serialises its static
-// graphics.
-func (e *Engine) compile(t *Template) (*compiled, error) {
+// graphics and its background, whose file is read from assets.
+func (e *Engine) compile(t *Template, assets fs.FS) (*compiled, error) {
 	c := &compiled{t: t}
 	for i, el := range t.Static {
 		if el.Kind != KindText {
@@ -149,7 +174,16 @@ func (e *Engine) compile(t *Template) (*compiled, error) {
 			return nil, fmt.Errorf("%w: %s: label of %s runs into its value box", ErrBadTemplate, t.Key, f.Item)
 		}
 	}
-	raw := staticGraphics(t)
+	var raw []byte
+	if t.Background != nil {
+		bg, err := prepareBackground(t, assets)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: background: %w", ErrBadTemplate, t.Key, err)
+		}
+		c.bg = bg
+		raw = append(raw, bg.draw...)
+	}
+	raw = append(raw, staticGraphics(t)...)
 	c.staticLen = len(raw)
 	z, err := deflate(raw, flate.BestCompression)
 	if err != nil {
@@ -187,6 +221,14 @@ func (e *Engine) Template(key string) (*Template, bool) {
 	t.Type = cloneType(t.Type)
 	t.Static = append([]Element(nil), t.Static...)
 	t.Fields = append([]Field(nil), t.Fields...)
+	if b := t.Background; b != nil {
+		bc := *b
+		if b.Opacity != nil {
+			o := *b.Opacity
+			bc.Opacity = &o
+		}
+		t.Background = &bc
+	}
 	return &t, true
 }
 

@@ -26,7 +26,7 @@ const (
 	objToUnicode
 	objInfo
 	objMetadata
-	objPhoto
+	// The background's objects (objBackground, …) follow, then the photo.
 )
 
 // XMPNamespace is the namespace of the license metadata in the XMP packet
@@ -238,6 +238,9 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	if photo != nil {
 		h.Write(photo.data)
 	}
+	if c.bg != nil {
+		h.Write(c.bg.sum[:])
+	}
 	h.Write([]byte(t.Key))
 	sum := h.Sum(nil)
 	docID := uuidOf(sum)
@@ -248,10 +251,16 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	fontName := string(tag) + "+" + e.font.psName
 
 	nobj := objMetadata
+	bgLen := 0
+	if c.bg != nil {
+		nobj += len(c.bg.offs)
+		bgLen = len(c.bg.objs)
+	}
+	objPhoto := nobj + 1
 	if photo != nil {
 		nobj = objPhoto
 	}
-	p := &pdfw{b: make([]byte, 0, len(fontProg)/2+len(d.cs)/2+len(c.static)+16384), offs: make([]int, nobj+1), e: e}
+	p := &pdfw{b: make([]byte, 0, len(fontProg)/2+len(d.cs)/2+len(c.static)+bgLen+16384), offs: make([]int, nobj+1), e: e}
 	p.s("%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")
 
 	p.obj(objCatalog)
@@ -279,9 +288,21 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	p.s("]/Resources<</Font<</F1 ")
 	p.ref(objFont)
 	p.s(">>")
-	if photo != nil {
-		p.s("/XObject<</Im1 ")
-		p.ref(objPhoto)
+	if photo != nil || c.bg != nil {
+		p.s("/XObject<<")
+		if c.bg != nil {
+			p.s("/" + bgXObject + " ")
+			p.ref(objBackground)
+		}
+		if photo != nil {
+			p.s("/Im1 ")
+			p.ref(objPhoto)
+		}
+		p.s(">>")
+	}
+	if c.bg != nil && c.bg.gs != "" {
+		p.s("/ExtGState<</" + bgExtGState)
+		p.s(c.bg.gs)
 		p.s(">>")
 	}
 	p.s(">>/Contents[")
@@ -411,6 +432,14 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	p.obj(objMetadata)
 	p.stream("/Type/Metadata/Subtype/XML", xmp(m, title, Producer, created, docID))
 	p.end()
+
+	if bg := c.bg; bg != nil {
+		base := len(p.b)
+		p.b = append(p.b, bg.objs...)
+		for i, off := range bg.offs {
+			p.offs[objBackground+i] = base + off
+		}
+	}
 
 	if photo != nil {
 		p.obj(objPhoto)

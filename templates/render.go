@@ -314,6 +314,11 @@ func decodePhoto(b64 string) (*imageXObject, error) {
 	if err != nil {
 		return nil, err
 	}
+	if format != "png" && format != "jpeg" {
+		// Other decoders may be registered by the process (pdfcpu brings
+		// TIFF and WebP); a photo is PNG or JPEG, as catalog.ValidateRow says.
+		return nil, fmt.Errorf("%s image: want PNG or JPEG", format)
+	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > 16<<20 {
 		return nil, fmt.Errorf("image size %dx%d", cfg.Width, cfg.Height)
 	}

@@ -25,6 +25,8 @@ type Template struct {
 	Static []Element           `json:"static"`
 	Fields []Field             `json:"fields"`
 	Slots  Slots               `json:"slots"`
+	// Background, when set, is drawn under everything else.
+	Background *Background `json:"background,omitempty"`
 }
 
 // Page is the page size in millimetres.
@@ -98,10 +100,11 @@ type file struct {
 }
 
 type layoutSpec struct {
-	Page   Page      `json:"page"`
-	Static []Element `json:"static"`
-	Fields []Field   `json:"fields"`
-	Slots  Slots     `json:"slots"`
+	Page       Page        `json:"page"`
+	Background *Background `json:"background"`
+	Static     []Element   `json:"static"`
+	Fields     []Field     `json:"fields"`
+	Slots      Slots       `json:"slots"`
 }
 
 type typeSpec struct {
@@ -167,7 +170,8 @@ func ParseTemplate(data []byte) (t *Template, err error) {
 	if err != nil {
 		return nil, err
 	}
-	t = &Template{Key: lt.Key, Type: lt, Page: f.Layout.Page, Static: f.Layout.Static, Fields: f.Layout.Fields, Slots: f.Layout.Slots}
+	t = &Template{Key: lt.Key, Type: lt, Page: f.Layout.Page, Static: f.Layout.Static, Fields: f.Layout.Fields, Slots: f.Layout.Slots,
+		Background: f.Layout.Background}
 	if err := t.check(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrBadTemplate, lt.Key, err)
 	}
@@ -325,6 +329,9 @@ func (t *Template) check() error {
 	inY := func(v float64) bool { return v >= 0 && v <= p.Height }
 	inRect := func(r [4]float64) bool {
 		return finite(r[:]...) && r[2] > 0 && r[3] > 0 && inX(r[0]) && inY(r[1]) && inX(r[0]+r[2]) && inY(r[1]+r[3])
+	}
+	if err := t.checkBackground(inRect); err != nil {
+		return err
 	}
 	if len(t.Static) > maxElements || len(t.Fields) > maxElements {
 		return bad("too many elements")

@@ -21,6 +21,9 @@ func defaultTemplate(t testing.TB, key string) string {
 	return string(b)
 }
 
+// pageSize is the page entry of the food-business template.
+const pageSize = `"page": {"width": 297, "height": 210},`
+
 func TestParseTemplate(t *testing.T) {
 	base := defaultTemplate(t, "food-business")
 	tests := []struct {
@@ -43,6 +46,19 @@ func TestParseTemplate(t *testing.T) {
 		{name: "trailing data", old: "\n}\n", new: "\n}\n{}", wantErr: "trailing data"},
 		{name: "item without field", old: `{"item": "phone", "label": "投诉举报电话", "label_x": 194, "x": 228, "y": 84, "width": 52, "size": 11},`, new: ``, wantErr: `"phone" has no field`},
 		{name: "too many lines for the page", old: `"max_lines": 5`, new: `"max_lines": 40`, wantErr: "out of the page"},
+		{name: "background is valid", old: pageSize, new: `"background": {"pdf": "paper/a.pdf", "page": 2, "rect": [0, 0, 297, 210], "opacity": 0.4}, ` + pageSize},
+		{name: "background with image and pdf", old: pageSize, new: `"background": {"image": "a.png", "pdf": "a.pdf"}, ` + pageSize, wantErr: "exactly one of image and pdf"},
+		{name: "background without file", old: pageSize, new: `"background": {"opacity": 0.5}, ` + pageSize, wantErr: "exactly one of image and pdf"},
+		{name: "background outside the directory", old: pageSize, new: `"background": {"image": "../a.png"}, ` + pageSize, wantErr: "relative path inside"},
+		{name: "background absolute path", old: pageSize, new: `"background": {"pdf": "/srv/a.pdf"}, ` + pageSize, wantErr: "relative path inside"},
+		{name: "background image format", old: pageSize, new: `"background": {"image": "a.gif"}, ` + pageSize, wantErr: ".png, .jpg or .jpeg"},
+		{name: "background pdf format", old: pageSize, new: `"background": {"pdf": "a.ai"}, ` + pageSize, wantErr: "must be a .pdf file"},
+		{name: "background page of an image", old: pageSize, new: `"background": {"image": "a.png", "page": 1}, ` + pageSize, wantErr: "pdf background only"},
+		{name: "background page negative", old: pageSize, new: `"background": {"pdf": "a.pdf", "page": -1}, ` + pageSize, wantErr: "page -1"},
+		{name: "background opacity zero", old: pageSize, new: `"background": {"image": "a.png", "opacity": 0}, ` + pageSize, wantErr: "opacity"},
+		{name: "background opacity above one", old: pageSize, new: `"background": {"image": "a.png", "opacity": 1.5}, ` + pageSize, wantErr: "opacity"},
+		{name: "background rect out of the page", old: pageSize, new: `"background": {"image": "a.png", "rect": [10, 10, 297, 210]}, ` + pageSize, wantErr: "background: rect"},
+		{name: "background unknown field", old: pageSize, new: `"background": {"image": "a.png", "tile": true}, ` + pageSize, wantErr: "unknown field"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +91,7 @@ func FuzzParseTemplate(f *testing.F) {
 		f.Add([]byte(defaultTemplate(f, k)))
 	}
 	f.Add([]byte(`{"format":1}`))
+	f.Add([]byte(strings.Replace(defaultTemplate(f, "food-business"), pageSize, `"background": {"image": "a.png", "rect": [0, 0, 297, 210], "opacity": 0.5}, `+pageSize, 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tmpl, err := templates.ParseTemplate(data)
 		if err != nil {
