@@ -291,9 +291,14 @@ func decodeQRImage(data []byte) (text string, err error) {
 			err = fmt.Errorf("api: qr decode: panic: %v", v)
 		}
 	}()
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return "", err
+	}
+	// Camera frames are PNG or JPEG; other decoders linked into the
+	// binary (TIFF, WebP) are not offered to uploads.
+	if format != "png" && format != "jpeg" {
+		return "", fmt.Errorf("api: qr decode: %s images are not accepted", format)
 	}
 	if cfg.Width*cfg.Height > 12_000_000 {
 		return "", errors.New("api: qr decode: image too large")
