@@ -130,7 +130,7 @@ func RenderSealPicture(spec SealPictureSpec) (pic Picture, err error) {
 	}
 	img := image.NewPaletted(mask.Bounds(), sealPalette(spec.Color))
 	for i, a := range mask.Pix {
-		img.Pix[i] = uint8((int(a) + 8) / 17) // 16 alpha levels
+		img.Pix[i] = uint8((int(a) + 42) / 85) // 4 alpha levels: a 2-bit PNG
 	}
 	var out bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestCompression}
@@ -141,9 +141,9 @@ func RenderSealPicture(spec SealPictureSpec) (pic Picture, err error) {
 }
 
 func sealPalette(c color.NRGBA) color.Palette {
-	p := make(color.Palette, 16)
+	p := make(color.Palette, 4)
 	for i := range p {
-		p[i] = color.NRGBA{c.R, c.G, c.B, uint8(i * 17)}
+		p[i] = color.NRGBA{c.R, c.G, c.B, uint8(i * 85)}
 	}
 	return p
 }
