@@ -46,6 +46,7 @@ type Engine struct {
 	tmpl  map[string]*compiled
 	level int
 	zpool sync.Pool // *zlib.Writer
+	fpool sync.Pool // *flate.Writer
 }
 
 // compiled is a template with its static drawing serialised once.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"sync"
 	"unicode/utf16"
@@ -40,6 +41,7 @@ type sfnt struct {
 	numHM      int
 	longLoca   bool
 	cmap       map[rune]uint16
+	frags      sync.Map // fragKey → *fragment, deflated glyphs and tables
 }
 
 var fontCache = struct {
@@ -398,8 +400,11 @@ func (f *sfnt) width(r rune) float64 {
 }
 
 // build writes a TrueType font holding exactly the subset's glyphs, renumbered
-// 0..n-1, with the components of composite glyphs appended and remapped.
-func (s *subset) build() []byte {
+// 0..n-1, with the components of composite glyphs appended and remapped. parts
+// lists, in order, the byte ranges of the program that are the same in every
+// subset of the font (simple glyphs and the copied tables, each with its
+// padding) and the ranges between them; fontStream deflates the former once.
+func (s *subset) build() (prog []byte, parts []fontPart) {
 	f := s.f
 	// Close over composite components.
 	newID := make(map[uint16]uint16, len(s.orig))
@@ -426,17 +431,25 @@ func (s *subset) build() []byte {
 	}
 	glyf := make([]byte, 0, size)
 	loca := make([]byte, 4*(n+1))
+	glyphs := make([]fontPart, 0, n)
 	for i, g := range s.orig {
 		binary.BigEndian.PutUint32(loca[4*i:], uint32(len(glyf)))
 		d := f.glyph(g)
 		start := len(glyf)
 		glyf = append(glyf, d...)
+		composite := false
 		components(d, func(off int) {
+			composite = true
 			old := uint16(u16(d, off))
 			binary.BigEndian.PutUint16(glyf[start+off:], newID[old])
 		})
 		for len(glyf)%4 != 0 {
 			glyf = append(glyf, 0)
+		}
+		// A composite's component ids are renumbered per subset: it stays
+		// in the per-document ranges.
+		if !composite && len(glyf) > start {
+			glyphs = append(glyphs, fontPart{off: start, end: len(glyf), key: fragKey(g)})
 		}
 	}
 	binary.BigEndian.PutUint32(loca[4*n:], uint32(len(glyf)))
@@ -465,12 +478,52 @@ func (s *subset) build() []byte {
 	post := make([]byte, 32)
 	post[1] = 3
 	tables := map[string][]byte{"cmap": cmap, "glyf": glyf, "head": head, "hhea": hhea, "hmtx": hmtx, "loca": loca, "maxp": maxp, "post": post}
-	for _, t := range []string{"cvt ", "fpgm", "prep", "OS/2"} {
+	for _, t := range copiedTables {
 		if b := f.tables[t]; b != nil {
 			tables[t] = b
 		}
 	}
-	return writeSFNT(tables)
+	prog, offs := writeSFNT(tables)
+	// The fixed ranges in program order: tables are sorted by tag, so the
+	// copied tables fall before or after glyf as a whole.
+	fixed := make([]fontPart, 0, len(glyphs)+len(copiedTables))
+	for _, t := range sortedTags(tables) {
+		if t == "glyf" {
+			for _, g := range glyphs {
+				fixed = append(fixed, fontPart{off: offs[t] + g.off, end: offs[t] + g.end, key: g.key})
+			}
+			continue
+		}
+		if k := slices.Index(copiedTables, t); k >= 0 {
+			o := offs[t]
+			fixed = append(fixed, fontPart{off: o, end: o + (len(tables[t])+3)&^3, key: fragKeyTable + fragKey(k)})
+		}
+	}
+	parts = make([]fontPart, 0, 2*len(fixed)+1)
+	at := 0
+	for _, p := range fixed {
+		if p.off > at {
+			parts = append(parts, fontPart{off: at, end: p.off, key: fragLiteral})
+		}
+		parts = append(parts, p)
+		at = p.end
+	}
+	if at < len(prog) {
+		parts = append(parts, fontPart{off: at, end: len(prog), key: fragLiteral})
+	}
+	return prog, parts
+}
+
+// copiedTables are the tables a subset takes unchanged from the font.
+var copiedTables = []string{"cvt ", "fpgm", "prep", "OS/2"}
+
+func sortedTags(tables map[string][]byte) []string {
+	tags := make([]string, 0, len(tables))
+	for t := range tables {
+		tags = append(tags, t)
+	}
+	sort.Strings(tags)
+	return tags
 }
 
 func ttChecksum(b []byte) uint32 {
@@ -486,15 +539,15 @@ func ttChecksum(b []byte) uint32 {
 	return sum
 }
 
-// writeSFNT assembles tables into a font file with a sorted directory.
-func writeSFNT(tables map[string][]byte) []byte {
-	tags := make([]string, 0, len(tables))
+// writeSFNT assembles tables into a font file with a sorted directory and
+// returns it with the offset of every table.
+func writeSFNT(tables map[string][]byte) ([]byte, map[string]int) {
+	tags := sortedTags(tables)
+	offs := make(map[string]int, len(tables))
 	size := 12 + 16*len(tables)
-	for t, b := range tables {
-		tags = append(tags, t)
+	for _, b := range tables {
 		size += (len(b) + 3) &^ 3
 	}
-	sort.Strings(tags)
 	out := make([]byte, 12+16*len(tags), size)
 	binary.BigEndian.PutUint32(out, 0x00010000)
 	n := len(tags)
@@ -517,11 +570,12 @@ func writeSFNT(tables map[string][]byte) []byte {
 		if t == "head" {
 			headOff = len(out)
 		}
+		offs[t] = len(out)
 		out = append(out, b...)
 		for len(out)%4 != 0 {
 			out = append(out, 0)
 		}
 	}
 	binary.BigEndian.PutUint32(out[headOff+8:], 0xB1B0AFBA-ttChecksum(out))
-	return out
+	return out, offs
 }

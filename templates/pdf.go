@@ -62,7 +62,7 @@ func (p *pdfw) stream(dict string, data []byte) {
 }
 
 // zstream deflates data at the engine's level and writes it as a stream.
-func (p *pdfw) zstream(dict string, data []byte, length1 bool) error {
+func (p *pdfw) zstream(dict string, data []byte) error {
 	var z bytes.Buffer
 	z.Grow(len(data)/2 + 64)
 	w, _ := p.e.zpool.Get().(*zlib.Writer)
@@ -81,9 +81,6 @@ func (p *pdfw) zstream(dict string, data []byte, length1 bool) error {
 		return err
 	}
 	p.e.zpool.Put(w)
-	if length1 {
-		dict += "/Length1 " + strconv.Itoa(len(data))
-	}
 	p.stream(dict+"/Filter/FlateDecode", z.Bytes())
 	return nil
 }
@@ -226,7 +223,7 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	t := c.t
 	sub := d.sub
 	used := sub.used
-	fontProg := sub.build()
+	fontProg, fontParts := sub.build()
 	// A content-derived document ID: hash of everything that varies.
 	h := sha256.New()
 	h.Write(d.cs)
@@ -332,7 +329,7 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	p.end()
 
 	p.obj(objContent)
-	if err := p.zstream("", d.cs, false); err != nil {
+	if err := p.zstream("", d.cs); err != nil {
 		return nil, err
 	}
 	p.end()
@@ -386,13 +383,11 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	p.end()
 
 	p.obj(objFontFile)
-	if err := p.zstream("", fontProg, true); err != nil {
-		return nil, err
-	}
+	p.stream("/Length1 "+strconv.Itoa(len(fontProg))+"/Filter/FlateDecode", e.fontStream(fontProg, fontParts))
 	p.end()
 
 	p.obj(objToUnicode)
-	if err := p.zstream("", toUnicode(sub.runes[:used+1]), false); err != nil {
+	if err := p.zstream("", toUnicode(sub.runes[:used+1])); err != nil {
 		return nil, err
 	}
 	p.end()
@@ -446,7 +441,7 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 		dict := "/Type/XObject/Subtype/Image/Width " + strconv.Itoa(photo.w) + "/Height " + strconv.Itoa(photo.h) +
 			"/ColorSpace/" + photo.cs + "/BitsPerComponent 8"
 		if photo.raw {
-			if err := p.zstream(dict, photo.data, false); err != nil {
+			if err := p.zstream(dict, photo.data); err != nil {
 				return nil, err
 			}
 		} else {
