@@ -11,7 +11,7 @@ import "fmt"
 func CheckType(t *LicenseType) error {
 	var probs []FieldError
 	add := func(item, code, msg string) { probs = append(probs, FieldError{Item: item, Code: code, Message: msg}) }
-	if !isSlug(t.Key) {
+	if !ValidTypeKey(t.Key) {
 		add("key", CodeBadValue, "类型标识只能由小写字母、数字和连字符组成")
 	}
 	if len(t.Code) != 21 || !isUpperAlnum(t.Code) {
@@ -35,7 +35,7 @@ func CheckType(t *LicenseType) error {
 	for i, it := range t.Items {
 		at := fmt.Sprintf("items[%d]", i)
 		switch {
-		case !isItemKey(it.Key):
+		case !ValidItemKey(it.Key):
 			add(at+".key", CodeBadValue, "照面项标识只能由小写字母、数字和下划线组成")
 		case seen[it.Key]:
 			add(at+".key", CodeBadValue, "照面项标识重复: "+it.Key)
@@ -63,7 +63,9 @@ func CheckType(t *LicenseType) error {
 	return nil
 }
 
-func isSlug(s string) bool {
+// ValidTypeKey reports whether s can key a license type: 1 to 64 characters
+// a-z, 0-9 and '-', not starting with '-'.
+func ValidTypeKey(s string) bool {
 	if s == "" || len(s) > 64 || s[0] == '-' {
 		return false
 	}
@@ -76,7 +78,9 @@ func isSlug(s string) bool {
 	return true
 }
 
-func isItemKey(s string) bool {
+// ValidItemKey reports whether s can key an item: 1 to 64 characters a-z,
+// 0-9 and '_'.
+func ValidItemKey(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}

@@ -184,7 +184,7 @@ func (s *typeSpec) toCatalog() (catalog.LicenseType, error) {
 	fail := func(format string, a ...any) (catalog.LicenseType, error) {
 		return catalog.LicenseType{}, fmt.Errorf("%w: type %q: %s", ErrBadTemplate, s.Key, fmt.Sprintf(format, a...))
 	}
-	if !validKey(s.Key) {
+	if !catalog.ValidTypeKey(s.Key) {
 		return fail("key must be 1-64 of a-z, 0-9 and -")
 	}
 	if len(s.Code) != 21 {
@@ -226,7 +226,7 @@ func (s *typeSpec) toCatalog() (catalog.LicenseType, error) {
 	}
 	seen := map[string]bool{}
 	for _, it := range s.Items {
-		if !validItemKey(it.Key) || seen[it.Key] {
+		if !catalog.ValidItemKey(it.Key) || seen[it.Key] {
 			return fail("item key %q invalid or repeated", it.Key)
 		}
 		seen[it.Key] = true
@@ -256,32 +256,6 @@ func (s *typeSpec) toCatalog() (catalog.LicenseType, error) {
 		}
 	}
 	return lt, nil
-}
-
-func validKey(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validItemKey(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func isDigits(s string) bool {
