@@ -48,30 +48,12 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// lockedBuffer is the server log the test reads the one-time codes from.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // webEnv is elicense's handler on a copy of the demo city, on a real port
 // whose URL is the public base printed in QR codes, with a clerk and an
 // issuer key and the development holder login logging to log.
 type webEnv struct {
 	base   string
-	log    *lockedBuffer
+	log    *syncBuffer
 	keys   map[string]string
 	shots  string
 	app    *app
@@ -97,7 +79,7 @@ func newWebEnv(t *testing.T) *webEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &webEnv{base: base, log: &lockedBuffer{}, keys: map[string]string{}, app: a}
+	e := &webEnv{base: base, log: &syncBuffer{}, keys: map[string]string{}, app: a}
 	logger := slog.New(slog.NewTextHandler(e.log, nil))
 	deps.Logger = logger
 	deps.Identity = &api.DevIdentity{Now: deps.Now, Rand: deps.Rand, Logger: logger}
