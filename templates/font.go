@@ -429,7 +429,7 @@ func (s *subset) build() (prog []byte, parts []fontPart) {
 	for _, g := range s.orig {
 		size += (len(f.glyph(g)) + 3) &^ 3
 	}
-	glyf := make([]byte, 0, size)
+	glyf := getBuf(size)
 	loca := make([]byte, 4*(n+1))
 	glyphs := make([]fontPart, 0, n)
 	for i, g := range s.orig {
@@ -484,6 +484,7 @@ func (s *subset) build() (prog []byte, parts []fontPart) {
 		}
 	}
 	prog, offs := writeSFNT(tables)
+	putBuf(glyf)
 	// The fixed ranges in program order: tables are sorted by tag, so the
 	// copied tables fall before or after glyf as a whole.
 	fixed := make([]fontPart, 0, len(glyphs)+len(copiedTables))
@@ -548,7 +549,8 @@ func writeSFNT(tables map[string][]byte) ([]byte, map[string]int) {
 	for _, b := range tables {
 		size += (len(b) + 3) &^ 3
 	}
-	out := make([]byte, 12+16*len(tags), size)
+	out := getBuf(size)[:12+16*len(tags)]
+	clear(out)
 	binary.BigEndian.PutUint32(out, 0x00010000)
 	n := len(tags)
 	binary.BigEndian.PutUint16(out[4:], uint16(n))

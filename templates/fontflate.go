@@ -2,8 +2,8 @@ package templates
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
+	"github.com/klauspost/compress/flate"
 	"hash/adler32"
 	"sync"
 )
@@ -87,11 +87,10 @@ func (e *Engine) deflateFlushed(z *bytes.Buffer, data []byte) {
 // program (mostly a composite glyph) is written as a stored block.
 const storedMax = 256
 
-// fontStream returns prog as a zlib stream, taking the deflated fixed ranges
-// of parts from the process cache.
-func (e *Engine) fontStream(prog []byte, parts []fontPart) []byte {
-	var z bytes.Buffer
-	z.Grow(len(prog)*3/4 + 64)
+// fontStream appends prog as a zlib stream to dst, taking the deflated
+// fixed ranges of parts from the process cache.
+func (e *Engine) fontStream(dst, prog []byte, parts []fontPart) []byte {
+	z := bytes.NewBuffer(dst)
 	z.Write(zlibHeader(e.level))
 	sum := uint32(1)
 	for _, p := range parts {
@@ -103,7 +102,7 @@ func (e *Engine) fontStream(prog []byte, parts []fontPart) []byte {
 				z.Write([]byte{0, byte(len(data)), byte(len(data) >> 8), ^byte(len(data)), ^byte(len(data) >> 8)})
 				z.Write(data)
 			} else {
-				e.deflateFlushed(&z, data)
+				e.deflateFlushed(z, data)
 			}
 			sum = adler32Combine(sum, adler32.Checksum(data), len(data))
 			continue

@@ -130,9 +130,9 @@ func TestFontStream(t *testing.T) {
 		texts = append(texts, subsetTexts[0]+string(compositeRunes(e.font, 3))+subsetTexts[1])
 		for i, text := range texts {
 			prog, parts := buildSubset(e.font, text)
-			z := e.fontStream(prog, parts)
+			z := e.fontStream(nil, prog, parts)
 			checkFontStream(t, prog, parts, z)
-			if z2 := e.fontStream(prog, parts); !bytes.Equal(z, z2) {
+			if z2 := e.fontStream(nil, prog, parts); !bytes.Equal(z, z2) {
 				t.Fatalf("level %d text %d: second stream differs from the first", level, i)
 			}
 		}
@@ -154,7 +154,7 @@ func TestFontStreamConcurrent(t *testing.T) {
 			for i := range subsetTexts {
 				text := subsetTexts[(i+g)%len(subsetTexts)]
 				prog, parts := buildSubset(e.font, text)
-				res[g] = append(res[g], result{prog, e.fontStream(prog, parts)})
+				res[g] = append(res[g], result{prog, e.fontStream(nil, prog, parts)})
 			}
 		})
 	}

@@ -2,8 +2,8 @@ package templates
 
 import (
 	"bytes"
-	"compress/zlib"
 	"crypto/sha256"
+	"github.com/klauspost/compress/zlib"
 	"strconv"
 	"strings"
 	"time"
@@ -63,16 +63,15 @@ func (p *pdfw) stream(dict string, data []byte) {
 
 // zstream deflates data at the engine's level and writes it as a stream.
 func (p *pdfw) zstream(dict string, data []byte) error {
-	var z bytes.Buffer
-	z.Grow(len(data)/2 + 64)
+	z := bytes.NewBuffer(getBuf(len(data)/2 + 64))
 	w, _ := p.e.zpool.Get().(*zlib.Writer)
 	if w == nil {
 		var err error
-		if w, err = zlib.NewWriterLevel(&z, p.e.level); err != nil {
+		if w, err = zlib.NewWriterLevel(z, p.e.level); err != nil {
 			return err
 		}
 	} else {
-		w.Reset(&z)
+		w.Reset(z)
 	}
 	if _, err := w.Write(data); err != nil {
 		return err
@@ -82,6 +81,7 @@ func (p *pdfw) zstream(dict string, data []byte) error {
 	}
 	p.e.zpool.Put(w)
 	p.stream(dict+"/Filter/FlateDecode", z.Bytes())
+	putBuf(z.Bytes())
 	return nil
 }
 
@@ -224,10 +224,17 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	sub := d.sub
 	used := sub.used
 	fontProg, fontParts := sub.build()
+	defer putBuf(fontProg)
 	// A content-derived document ID: hash of everything that varies.
+	// The subset program is a function of the glyph list, so the list
+	// stands for it.
 	h := sha256.New()
 	h.Write(d.cs)
-	h.Write(fontProg)
+	gl := make([]byte, 0, 2*len(sub.orig))
+	for _, g := range sub.orig {
+		gl = append(gl, byte(g>>8), byte(g))
+	}
+	h.Write(gl)
 	m := meta(c, lic)
 	for _, kv := range m {
 		h.Write([]byte(kv[0] + "=" + kv[1] + "\n"))
@@ -257,7 +264,7 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	if photo != nil {
 		nobj = objPhoto
 	}
-	p := &pdfw{b: make([]byte, 0, len(fontProg)/2+len(d.cs)/2+len(c.static)+bgLen+16384), offs: make([]int, nobj+1), e: e}
+	p := &pdfw{b: getBuf(len(fontProg)/2 + len(d.cs)/2 + len(c.static) + bgLen + 16384), offs: make([]int, nobj+1), e: e}
 	p.s("%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")
 
 	p.obj(objCatalog)
@@ -383,7 +390,10 @@ func (e *Engine) writePDF(c *compiled, d *doc, lic *catalog.License, photo *imag
 	p.end()
 
 	p.obj(objFontFile)
-	p.stream("/Length1 "+strconv.Itoa(len(fontProg))+"/Filter/FlateDecode", e.fontStream(fontProg, fontParts))
+	fz := getBuf(len(fontProg)*3/4 + 64)
+	fz = e.fontStream(fz, fontProg, fontParts)
+	p.stream("/Length1 "+strconv.Itoa(len(fontProg))+"/Filter/FlateDecode", fz)
+	putBuf(fz)
 	p.end()
 
 	p.obj(objToUnicode)

@@ -2,9 +2,9 @@ package templates
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/base64"
 	"fmt"
+	"github.com/klauspost/compress/zlib"
 	"image"
 	"image/color"
 	_ "image/jpeg" // photo decoding
@@ -48,6 +48,7 @@ func (e *Engine) Render(w io.Writer, lic *catalog.License, opts RenderOptions) (
 		return err
 	}
 	_, err = w.Write(buf)
+	putBuf(buf)
 	return err
 }
 
@@ -113,7 +114,7 @@ func aligned(align string, x, width, w float64) float64 {
 
 func (e *Engine) build(c *compiled, lic *catalog.License, opts RenderOptions) ([]byte, error) {
 	t := c.t
-	d := &doc{e: e, t: t, sub: newSubset(e.font), pageH: t.Page.Height, cs: make([]byte, 0, 8192)}
+	d := &doc{e: e, t: t, sub: newSubset(e.font), pageH: t.Page.Height, cs: getBuf(32 << 10)}
 	// Lay out every field first so that problems come before any drawing.
 	type laid struct {
 		f     Field
@@ -196,7 +197,9 @@ func (e *Engine) build(c *compiled, lic *catalog.License, opts RenderOptions) ([
 	if photo != nil {
 		d.photo(photo, t.Slots.Photo)
 	}
-	return e.writePDF(c, d, lic, photo)
+	out, err := e.writePDF(c, d, lic, photo)
+	putBuf(d.cs)
+	return out, err
 }
 
 // watermark draws 样本 / SPECIMEN diagonally across the page, under the text.
