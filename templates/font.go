@@ -32,6 +32,9 @@ type sfnt struct {
 	path       string
 	data       []byte // the whole file
 	tables     map[string][]byte
+	loca       []byte // tables["loca"], ["glyf"] and ["hmtx"], kept apart from
+	glyf       []byte // the map for the per-glyph lookups of every document
+	hmtx       []byte
 	psName     string
 	unitsPerEm int
 	ascent     int // hhea ascender, font units
@@ -159,6 +162,7 @@ func parseFont(path string, data []byte) (f *sfnt, err error) {
 		return nil, err
 	}
 	f.psName = parsePSName(f.tables["name"])
+	f.loca, f.glyf, f.hmtx = f.tables["loca"], f.tables["glyf"], f.tables["hmtx"]
 	return f, nil
 }
 
@@ -276,7 +280,7 @@ func parsePSName(b []byte) string {
 
 // advance returns the advance width of glyph g in font units.
 func (f *sfnt) advance(g uint16) int {
-	hm := f.tables["hmtx"]
+	hm := f.hmtx
 	if int(g) < f.numHM {
 		return u16(hm, 4*int(g))
 	}
@@ -284,7 +288,7 @@ func (f *sfnt) advance(g uint16) int {
 }
 
 func (f *sfnt) lsb(g uint16) int {
-	hm := f.tables["hmtx"]
+	hm := f.hmtx
 	if int(g) < f.numHM {
 		return u16(hm, 4*int(g)+2)
 	}
@@ -297,7 +301,7 @@ func (f *sfnt) lsb(g uint16) int {
 
 // glyph returns the glyf data of g (empty for blank glyphs).
 func (f *sfnt) glyph(g uint16) []byte {
-	loca, glyf := f.tables["loca"], f.tables["glyf"]
+	loca, glyf := f.loca, f.glyf
 	var a, b int
 	if f.longLoca {
 		a, b = u32(loca, 4*int(g)), u32(loca, 4*int(g)+4)
@@ -407,7 +411,7 @@ func (f *sfnt) width(r rune) float64 {
 func (s *subset) build() (prog []byte, parts []fontPart) {
 	f := s.f
 	// Close over composite components.
-	newID := make(map[uint16]uint16, len(s.orig))
+	newID := make(map[uint16]uint16, 2*len(s.orig)) // room for the components
 	for i, g := range s.orig[:s.used+1] {
 		if _, ok := newID[g]; !ok {
 			newID[g] = uint16(i)
