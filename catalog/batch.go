@@ -546,7 +546,9 @@ func (r *batchRun) order(ctx context.Context, results <-chan *item, slots <-chan
 						Problems: []FieldError{{Item: r.t.NumberKey(), Code: CodeDuplicate, Message: fmt.Sprintf("证照编号与第%d行重复", first)}}}
 					it.lic, it.file = nil, nil
 				} else {
-					numbers[it.res.SourceKey] = it.row.Num
+					// A clone: the reader's value may share its memory
+					// with the whole record, which the map would keep.
+					numbers[strings.Clone(it.res.SourceKey)] = it.row.Num
 					if werr := r.req.Files.Write(it.lic.ID, it.file); werr != nil {
 						err = fmt.Errorf("catalog: batch %s: file %s: %w", r.b.ID, it.lic.ID, werr)
 						continue

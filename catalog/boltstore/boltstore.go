@@ -47,11 +47,21 @@ type Options struct {
 	ReadOnly bool
 	// NoSync skips fsync on commit; for benchmarks only.
 	NoSync bool
+	// MappedBudget is how much resident file-backed memory (bytes) the
+	// process may hold before a batch commit releases the store's mapped
+	// pages (see ReleaseMapped). 0 means DefaultMappedBudget; negative
+	// means never.
+	MappedBudget int64
 }
+
+// DefaultMappedBudget is the default Options.MappedBudget: the program's
+// own text takes about 25 MB of it.
+const DefaultMappedBudget = 96 << 20
 
 // Store is a catalog.Store in one bbolt file.
 type Store struct {
-	db *bolt.DB
+	db           *bolt.DB
+	mappedBudget int64
 }
 
 var _ catalog.Store = (*Store)(nil)
@@ -91,7 +101,10 @@ func Open(path string, opts *Options) (*Store, error) {
 			return nil, fmt.Errorf("boltstore: init %s: %w", path, err)
 		}
 	}
-	return &Store{db: db}, nil
+	if o.MappedBudget == 0 {
+		o.MappedBudget = DefaultMappedBudget
+	}
+	return &Store{db: db, mappedBudget: o.MappedBudget}, nil
 }
 
 // Close closes the file.

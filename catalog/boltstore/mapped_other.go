@@ -1,0 +1,12 @@
+//go:build !linux
+
+package boltstore
+
+import bolt "go.etcd.io/bbolt"
+
+// ReleaseMapped does nothing on this system; see the Linux version.
+func (s *Store) ReleaseMapped() error { return nil }
+
+func (s *Store) releaseMapped(*bolt.Tx) error { return nil }
+
+func (s *Store) trimMapped(*bolt.Tx) error { return nil }
