@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 )
 
@@ -81,8 +82,10 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 // Unlock decrypts the given keys of the PKI now instead of at their first
 // Sign, so that a wrong password or a damaged key file shows at start-up;
 // with no arguments it decrypts every key. Keys not loaded by LoadPKI (a
-// hardware key, or a key InitPKI has just generated) are left alone. The
-// error wraps ErrBadPassword or ErrPKI.
+// hardware key, or a key InitPKI has just generated) are left alone. Up to
+// GOMAXPROCS keys are decrypted at a time (each costs one scrypt run and
+// its memory). The error, that of the first key in the list that failed,
+// wraps ErrBadPassword or ErrPKI.
 func (p *PKI) Unlock(keys ...crypto.Signer) error {
 	if len(keys) == 0 {
 		keys = append(keys, p.rootKey, p.sealMakerKey)
@@ -90,11 +93,28 @@ func (p *PKI) Unlock(keys ...crypto.Signer) error {
 			keys = append(keys, d.SignerKey, d.QRKey)
 		}
 	}
+	var fks []*fileKey
 	for _, k := range keys {
 		if fk, ok := k.(*fileKey); ok {
-			if _, err := fk.unlock(); err != nil {
-				return err
-			}
+			fks = append(fks, fk)
+		}
+	}
+	errs := make([]error, len(fks))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, fk := range fks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			_, errs[i] = fk.unlock()
+			<-sem
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
 	return nil

@@ -147,12 +147,15 @@ func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Wr
 	if deptKey == "" && len(t.IssuingDepts) == 1 {
 		deptKey = t.IssuingDepts[0]
 	}
-	// Decrypting the keys costs 64 MB of scrypt memory each; a soft limit
-	// makes the garbage collector return it between keys, so the peak RSS
-	// of a batch is that of the pipeline, not of the key loading.
-	limit := debug.SetMemoryLimit(96 << 20)
+	// Decrypting a key costs one scrypt run and its 64 MB; the department's
+	// two keys are decrypted side by side before the pipeline starts, then
+	// the memory is handed back, so the peak RSS of a batch is that of the
+	// pipeline, not of the key loading.
 	err = a.issuing(ctx)
-	debug.SetMemoryLimit(limit)
+	if err == nil && deptKey != "" {
+		err = a.unlockDept(ctx, deptKey)
+	}
+	debug.FreeOSMemory()
 	if err != nil {
 		return err
 	}

@@ -243,6 +243,21 @@ func (a *app) issuing(ctx context.Context) error {
 	return nil
 }
 
+// unlockDept decrypts the department's signer and QR keys (side by side),
+// so that a batch does not pay for them one after the other inside its
+// pipeline. An unknown department is left to the caller's checks.
+func (a *app) unlockDept(ctx context.Context, deptKey string) error {
+	p, err := a.PKI(ctx, false)
+	if err != nil {
+		return err
+	}
+	d, ok := p.Department(deptKey)
+	if !ok {
+		return nil
+	}
+	return p.Unlock(d.SignerKey, d.QRKey)
+}
+
 // renderer adapts templates.Engine to catalog.Renderer.
 type renderer struct {
 	e   *templates.Engine
