@@ -151,7 +151,7 @@ type BatchRequest struct {
 	// Report receives each row's result in row order, from one goroutine,
 	// after the row is durable. An error stops the batch.
 	Report func(BatchResult) error
-	// Workers is the number of render/seal goroutines; 0 means GOMAXPROCS.
+	// Workers is the number of render/seal goroutines; 0 means GOMAXPROCS+1.
 	Workers int
 	// GroupSize and GroupDelay bound a commit group: default 200 rows, 100 ms.
 	GroupSize  int
@@ -241,7 +241,9 @@ func (s *Service) StartBatch(ctx context.Context, req BatchRequest) (*BatchJob, 
 		return nil, fmt.Errorf("catalog: batch: %w", err)
 	}
 	if req.Workers <= 0 {
-		req.Workers = runtime.GOMAXPROCS(0)
+		// One more than the cores: a worker waiting on a lookup leaves
+		// a core to the others.
+		req.Workers = runtime.GOMAXPROCS(0) + 1
 	}
 	if req.GroupSize <= 0 {
 		req.GroupSize = 200
@@ -257,8 +259,14 @@ func (s *Service) StartBatch(ctx context.Context, req BatchRequest) (*BatchJob, 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	j := &BatchJob{start: now, now: s.Now, total: req.Total, done: make(chan struct{}), cancel: cancel, batch: b}
-	r := &batchRun{s: s, req: req, t: t, dept: dept, b: b, job: j, prior: done,
-		alloc: &indexAlloc{s: s, count: used, claimed: map[int]bool{}}}
+	alloc := &indexAlloc{s: s, count: used, claimed: map[int]bool{}}
+	if lister, ok := s.Store.(StatusIndexLister); ok {
+		if err := alloc.load(ctx, lister); err != nil {
+			cancel()
+			return nil, fmt.Errorf("catalog: batch: %w", err)
+		}
+	}
+	r := &batchRun{s: s, req: req, t: t, dept: dept, b: b, job: j, prior: done, alloc: alloc}
 	go func() {
 		defer close(j.done)
 		defer cancel()
@@ -417,7 +425,7 @@ func (r *batchRun) produce(ctx context.Context, it *item) {
 	l.History = []Transition{{To: StatusIssued, Actor: r.b.Actor, Reason: "批量签发", At: now}}
 	data, err := r.s.render(ctx, r.dept, l)
 	if err != nil {
-		r.alloc.release(idx)
+		r.alloc.release(idx, false)
 		reject(FieldError{Code: CodeFailed, Message: err.Error()})
 		return
 	}
@@ -541,7 +549,7 @@ func (r *batchRun) order(ctx context.Context, results <-chan *item, slots <-chan
 			}
 			if it.res.Outcome == OutcomeIssued {
 				if first, dup := numbers[it.res.SourceKey]; dup {
-					r.alloc.release(it.lic.StatusIndex)
+					r.alloc.release(it.lic.StatusIndex, false)
 					it.res = BatchResult{Row: it.row.Num, SourceKey: it.res.SourceKey, Outcome: OutcomeRejected,
 						Problems: []FieldError{{Item: r.t.NumberKey(), Code: CodeDuplicate, Message: fmt.Sprintf("证照编号与第%d行重复", first)}}}
 					it.lic, it.file = nil, nil
@@ -614,7 +622,7 @@ func (r *batchRun) commitGroup(ctx context.Context, group []*item) error {
 	}
 	for _, it := range group {
 		if it.lic != nil {
-			r.alloc.release(it.lic.StatusIndex) // now in the store, or unused
+			r.alloc.release(it.lic.StatusIndex, it.res.Outcome == OutcomeIssued)
 		}
 		r.job.counts[0].Add(1)
 		switch it.res.Outcome {
@@ -644,6 +652,36 @@ type indexAlloc struct {
 	mu      sync.Mutex
 	count   int // claimed in the store when the batch started, plus drawn since
 	claimed map[int]bool
+	used    []uint64 // bitmap of the indexes claimed when the batch started; nil: ask the store each time
+}
+
+// load fills the bitmap from the store.
+func (a *indexAlloc) load(ctx context.Context, l StatusIndexLister) error {
+	used := []uint64{}
+	err := l.StatusIndexes(ctx, func(i int) error {
+		if i < 0 {
+			return fmt.Errorf("status index %d: %w", i, ErrInvalid)
+		}
+		for i/64 >= len(used) {
+			used = append(used, 0)
+		}
+		used[i/64] |= 1 << (i % 64)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.used = used
+	return nil
+}
+
+// inStore reports whether idx is claimed in the store.
+func (a *indexAlloc) inStore(ctx context.Context, idx int) (bool, error) {
+	if a.used != nil {
+		return idx/64 < len(a.used) && a.used[idx/64]&(1<<(idx%64)) != 0, nil
+	}
+	used, _, err := a.s.Store.StatusIndexUsed(ctx, idx)
+	return used, err
 }
 
 func (a *indexAlloc) draw(ctx context.Context) (int, error) {
@@ -662,7 +700,7 @@ func (a *indexAlloc) draw(ctx context.Context) (int, error) {
 		if a.claimed[idx] {
 			continue
 		}
-		used, _, err := a.s.Store.StatusIndexUsed(ctx, idx)
+		used, err := a.inStore(ctx, idx)
 		if err != nil {
 			return 0, fmt.Errorf("catalog: status index: %w", err)
 		}
@@ -675,11 +713,17 @@ func (a *indexAlloc) draw(ctx context.Context) (int, error) {
 	return 0, fmt.Errorf("catalog: status index: no free slot found: %w", ErrConflict)
 }
 
-// release forgets an in-run claim once the index is in the store (or was
-// given up); the store answers for it from then on.
-func (a *indexAlloc) release(idx int) {
+// release forgets an in-run claim once the index is in the store (stored)
+// or was given up; the store (or the bitmap) answers for it from then on.
+func (a *indexAlloc) release(idx int, stored bool) {
 	a.mu.Lock()
 	delete(a.claimed, idx)
+	if stored && a.used != nil {
+		for idx/64 >= len(a.used) {
+			a.used = append(a.used, 0)
+		}
+		a.used[idx/64] |= 1 << (idx % 64)
+	}
 	a.mu.Unlock()
 }
 

@@ -77,5 +77,15 @@ type Store interface {
 	Close() error
 }
 
+// StatusIndexLister is implemented by stores that can list every claimed
+// QR status-list index at once. A batch then loads them into a bitmap at
+// its start and draws indexes without a store lookup per row; an index
+// claimed by another issuer while the batch runs is still caught when the
+// batch commits (the row is rejected as a conflict and issued by a rerun).
+type StatusIndexLister interface {
+	// StatusIndexes calls fn for every claimed index, in increasing order.
+	StatusIndexes(ctx context.Context, fn func(idx int) error) error
+}
+
 // Clock returns the current time. Inject it; packages never call time.Now.
 type Clock func() time.Time

@@ -516,6 +516,25 @@ func (s *Store) StatusIndexUsed(ctx context.Context, idx int) (used bool, count 
 	return used, count, err
 }
 
+// StatusIndexes implements catalog.StatusIndexLister: one walk over the
+// index's keys.
+func (s *Store) StatusIndexes(ctx context.Context, fn func(int) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bStatIdx).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) != 8 {
+				return fmt.Errorf("boltstore: corrupt status-list index key %x", k)
+			}
+			if err := fn(int(binary.BigEndian.Uint64(k))); err != nil {
+				return err
+			}
+		}
+		return s.trimMapped(tx)
+	})
+}
+
+var _ catalog.StatusIndexLister = (*Store)(nil)
+
 // ReserveSerial implements catalog.Store.
 func (s *Store) ReserveSerial(ctx context.Context, name string) (uint64, error) {
 	var n uint64

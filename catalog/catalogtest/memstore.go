@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -306,6 +307,23 @@ func (m *MemStore) StatusIndexUsed(_ context.Context, idx int) (bool, int, error
 	defer m.mu.Unlock()
 	_, used := m.statIx[idx]
 	return used, len(m.statIx), nil
+}
+
+// StatusIndexes implements catalog.StatusIndexLister.
+func (m *MemStore) StatusIndexes(_ context.Context, fn func(int) error) error {
+	m.mu.Lock()
+	idx := make([]int, 0, len(m.statIx))
+	for i := range m.statIx {
+		idx = append(idx, i)
+	}
+	m.mu.Unlock()
+	slices.Sort(idx)
+	for _, i := range idx {
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReserveSerial implements catalog.Store.

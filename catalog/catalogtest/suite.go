@@ -121,6 +121,12 @@ func Run(t *testing.T, newStore func(t *testing.T) catalog.Store) {
 		if used, _, _ := s.StatusIndexUsed(ctx, 43); used {
 			t.Fatal("index 43 should be free")
 		}
+		if lister, ok := s.(catalog.StatusIndexLister); ok {
+			var got []int
+			if err := lister.StatusIndexes(ctx, func(i int) error { got = append(got, i); return nil }); err != nil || len(got) != 1 || got[0] != 42 {
+				t.Fatalf("StatusIndexes = %v %v, want [42]", got, err)
+			}
+		}
 	})
 	t.Run("CreateConflicts", func(t *testing.T) {
 		s := newStore(t)

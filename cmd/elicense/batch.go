@@ -159,6 +159,10 @@ func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	// The pipeline's live heap is small (tens of MB) and its garbage is
+	// mostly per-license buffers: collecting at 3× the live heap instead of
+	// 2× halves the collector's share of the CPU for a few tens of MB.
+	defer debug.SetGCPercent(debug.SetGCPercent(200))
 	if o.out != "" {
 		if err := os.MkdirAll(o.out, 0o755); err != nil {
 			return err
