@@ -136,9 +136,10 @@ func main() {
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	fmt.Print(stdout.String())
 	perLic := cpu.Seconds() / float64(*n)
-	fmt.Printf("rows %d, cores %d: %.0f licenses/s (wall %s), CPU %.3f ms/license (user %s, sys %s), peak RSS %.0f MB\n",
+	fmt.Printf("rows %d, cores %d: %.0f licenses/s (wall %s), CPU %.3f ms/license (user %s, sys %s), peak RSS %.0f MB, %.1f page faults/license\n",
 		*n, runtime.NumCPU(), float64(*n)/wall.Seconds(), wall.Round(time.Millisecond), perLic*1000,
-		time.Duration(ru.Utime.Nano()).Round(time.Millisecond), time.Duration(ru.Stime.Nano()).Round(time.Millisecond), float64(ru.Maxrss)/1024)
+		time.Duration(ru.Utime.Nano()).Round(time.Millisecond), time.Duration(ru.Stime.Nano()).Round(time.Millisecond), float64(ru.Maxrss)/1024,
+		float64(ru.Minflt+ru.Majflt)/float64(*n))
 
 	// Floor: one SM3 over each produced file and one SM2 signature each.
 	key, err := signer.GenerateKey(rand.Reader)

@@ -2,10 +2,11 @@ package templates_test
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/zlib"
 	"sort"
 	"testing"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/zlib"
 
 	"elicense/templates"
 )

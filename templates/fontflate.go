@@ -3,9 +3,10 @@ package templates
 import (
 	"bytes"
 	"encoding/binary"
-	"github.com/klauspost/compress/flate"
 	"hash/adler32"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // The FontFile2 stream is one zlib stream assembled from raw-DEFLATE

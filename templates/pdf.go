@@ -3,11 +3,12 @@ package templates
 import (
 	"bytes"
 	"crypto/sha256"
-	"github.com/klauspost/compress/zlib"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/klauspost/compress/zlib"
 
 	"elicense/catalog"
 )

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"github.com/klauspost/compress/zlib"
 	"image"
 	"image/color"
 	_ "image/jpeg" // photo decoding
@@ -14,6 +13,8 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
+
+	"github.com/klauspost/compress/zlib"
 
 	"elicense/catalog"
 )

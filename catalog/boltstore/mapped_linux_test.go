@@ -42,21 +42,28 @@ func mappedRSS(t *testing.T, path string) int {
 	return total
 }
 
-// TestReleaseMapped: after a commit group the store's mapped pages leave
-// the resident set, and every record still reads back the same.
-func TestReleaseMapped(t *testing.T) {
-	ctx := context.Background()
-	s := openTemp(t)
-	const n = 4000
+// bigLicenses returns licenses from to to-1 with about 1 KB of values
+// each, and their journal entries.
+func bigLicenses(from, to int) ([]*catalog.License, []catalog.BatchEntry) {
 	var ls []*catalog.License
 	var es []catalog.BatchEntry
-	for i := 1; i <= n; i++ {
+	for i := from; i < to; i++ {
 		l := lic(i, fmt.Sprintf("N%05d", i), i)
 		l.ID = fmt.Sprintf("L%05d", i)
 		l.Values = map[string]string{"address": strings.Repeat("安徽省芜湖市", 40)}
 		ls = append(ls, l)
 		es = append(es, catalog.BatchEntry{Row: i, SourceKey: l.Number, ID: l.ID, Digest: l.Digest})
 	}
+	return ls, es
+}
+
+// TestReleaseMapped: after a commit group the store's mapped pages leave
+// the resident set, and every record still reads back the same.
+func TestReleaseMapped(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	const n = 4000
+	ls, es := bigLicenses(1, n+1)
 	if _, err := s.CommitBatch(ctx, "B1", es, ls); err != nil {
 		t.Fatal(err)
 	}
@@ -103,15 +110,7 @@ func TestCommitBatchMappedBudget(t *testing.T) {
 			defer s.Close()
 			commit := func(from, to int) {
 				t.Helper()
-				var ls []*catalog.License
-				var es []catalog.BatchEntry
-				for i := from; i < to; i++ {
-					l := lic(i, fmt.Sprintf("N%05d", i), i)
-					l.ID = fmt.Sprintf("L%05d", i)
-					l.Values = map[string]string{"address": strings.Repeat("安徽省芜湖市", 40)}
-					ls = append(ls, l)
-					es = append(es, catalog.BatchEntry{Row: i, SourceKey: l.Number, ID: l.ID, Digest: l.Digest})
-				}
+				ls, es := bigLicenses(from, to)
 				if _, err := s.CommitBatch(ctx, "B1", es, ls); err != nil {
 					t.Fatal(err)
 				}

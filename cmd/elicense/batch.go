@@ -54,7 +54,7 @@ Exit status 1 when any row was rejected.`,
 	f.StringVar(&o.out, "out", "", "also write each sealed PDF here as <identifier>.pdf")
 	f.StringVar(&o.report, "report", "", "per-row report (default <input>.report.csv)")
 	f.StringVar(&o.manifest, "manifest", "", "signed batch manifest (default <input>.manifest.json)")
-	f.IntVar(&o.workers, "workers", 0, "render and seal goroutines (default GOMAXPROCS)")
+	f.IntVar(&o.workers, "workers", 0, "render and seal goroutines (default: the number of cores plus one)")
 	f.StringVar(&o.actor, "actor", defaultActor(), "who issues (recorded)")
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or none")
 	f.DurationVar(&o.every, "progress-every", 5*time.Second, "interval of progress lines when not on a terminal")
