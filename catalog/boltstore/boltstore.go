@@ -125,11 +125,6 @@ type deptRecord struct {
 	Dept          catalog.Department `json:"department"`
 }
 
-type licenseRecord struct {
-	SchemaVersion int             `json:"schemaVersion"`
-	License       catalog.License `json:"license"`
-}
-
 func decode(data []byte, v any, version *int) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("boltstore: corrupt record: %w", err)
@@ -254,15 +249,11 @@ func getLicense(tx *bolt.Tx, id string) (*catalog.License, error) {
 	if v == nil {
 		return nil, notFound("license", id)
 	}
-	var r licenseRecord
-	if err := decode(v, &r, &r.SchemaVersion); err != nil {
-		return nil, err
-	}
-	return &r.License, nil
+	return decodeLicense(v)
 }
 
 func putLicense(tx *bolt.Tx, l *catalog.License) error {
-	data, err := json.Marshal(licenseRecord{SchemaVersion, *l})
+	data, err := encodeLicense(l)
 	if err != nil {
 		return err
 	}
