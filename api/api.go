@@ -53,14 +53,17 @@ type Templates interface {
 
 // Limits bound what one caller may send and how often.
 type Limits struct {
-	MaxBody     int64         // JSON request bodies, bytes (default 1 MiB)
-	MaxUpload   int64         // uploaded files to verify, bytes (default 16 MiB)
-	KeyRate     float64       // requests per second per API key or holder session (default 20)
-	KeyBurst    int           // (default 40)
-	PublicRate  float64       // requests per second per client IP on public verification (default 1)
-	PublicBurst int           // (default 10)
-	SessionTTL  time.Duration // holder session lifetime (default 30 min)
-	StatusTTL   time.Duration // the status list is rebuilt at least this often (default 10 min)
+	MaxBody   int64 // JSON request bodies, bytes (default 1 MiB)
+	MaxUpload int64 // uploaded files to verify, bytes (default 16 MiB)
+	// MaxBatchUpload is the largest batch source file, bytes (default
+	// 512 MiB); it is streamed to disk, never held in memory.
+	MaxBatchUpload int64
+	KeyRate        float64       // requests per second per API key or holder session (default 20)
+	KeyBurst       int           // (default 40)
+	PublicRate     float64       // requests per second per client IP on public verification (default 1)
+	PublicBurst    int           // (default 10)
+	SessionTTL     time.Duration // holder session lifetime (default 30 min)
+	StatusTTL      time.Duration // the status list is rebuilt at least this often (default 10 min)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -74,6 +77,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxUpload <= 0 {
 		l.MaxUpload = 16 << 20
+	}
+	if l.MaxBatchUpload <= 0 {
+		l.MaxBatchUpload = 512 << 20
 	}
 	def(&l.KeyRate, 20)
 	def(&l.PublicRate, 1)
@@ -216,6 +222,8 @@ func New(d Deps) http.Handler {
 	// Batch issuing (departments).
 	v.POST("/batches", s.allow(catalog.RoleIssuer), s.startBatch)
 	v.GET("/batches/:id", s.allow(catalog.RoleIssuer), s.getBatch)
+	v.GET("/batches/:id/report", s.allow(catalog.RoleIssuer), s.getBatchReport)
+	v.GET("/batches/:id/manifest", s.allow(catalog.RoleIssuer), s.getBatchManifest)
 
 	// Web pages (api/web.go).
 	s.webRoutes(r)

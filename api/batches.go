@@ -2,9 +2,13 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -14,20 +18,31 @@ import (
 
 // Batches runs batch issuing (批量签发) jobs in the background.
 type Batches interface {
+	// Receive stores an uploaded source file while it streams in and
+	// returns a handle for Start or Discard. A file of more than limit
+	// bytes is not kept; the error is then an *http.MaxBytesError.
+	Receive(ctx context.Context, r io.Reader, limit int64) (upload string, err error)
+	// Discard removes a received file that will not be started.
+	Discard(upload string)
 	// Start checks the request and starts the job; a *catalog.ValidationError
 	// for a bad source or type, catalog.ErrForbidden when the department
-	// may not issue the type.
+	// may not issue the type. Start owns the upload, also when it fails.
 	Start(ctx context.Context, req BatchStart) (BatchStatus, error)
 	// Status returns the job's progress, catalog.ErrNotFound for an unknown ID.
 	Status(ctx context.Context, id string) (BatchStatus, error)
+	// Report and Manifest open the finished job's per-row report (CSV) and
+	// signed manifest (JSON); catalog.ErrNotFound while the job runs, for
+	// an unknown ID, and for the manifest of a job that stopped early.
+	Report(ctx context.Context, id string) (io.ReadCloser, error)
+	Manifest(ctx context.Context, id string) (io.ReadCloser, error)
 }
 
 // BatchStart asks for one batch.
 type BatchStart struct {
 	TypeKey    string
 	Actor      catalog.Actor // Actor.Dept: USCC of the issuing department
-	SourceName string        // the uploaded file's name; .csv or .jsonl
-	Data       []byte
+	SourceName string        // the uploaded file's name: .csv, .xlsx, .jsonl
+	Upload     string        // the handle Receive returned
 }
 
 // BatchStatus is the job resource.
@@ -42,6 +57,8 @@ type BatchStatus struct {
 	Rejected int            `json:"rejected"`
 	Rate     float64        `json:"rate"`
 	Finished bool           `json:"finished"`
+	Report   string         `json:"report,omitempty"`   // path of the per-row report, once finished
+	Manifest string         `json:"manifest,omitempty"` // path of the signed manifest, once finished without error
 	Error    string         `json:"error,omitempty"`
 	Problems []BatchProblem `json:"problems,omitempty"`
 }
@@ -68,17 +85,15 @@ func (s *server) startBatch(c *gin.Context) {
 		return
 	}
 	who := callerOf(c)
-	data, fields, err := s.readUpload(c)
+	upload, fields, err := s.readBatchUpload(c)
 	if err == nil && strings.TrimSpace(fields["type"]) == "" {
+		s.Batches.Discard(upload)
 		err = fieldRequired("type", "必须指定证照类型 (type)")
 	}
 	var st BatchStatus
 	if err == nil {
-		name := fields["name"]
-		if name == "" {
-			name = "upload.csv"
-		}
-		st, err = s.Batches.Start(c.Request.Context(), BatchStart{TypeKey: strings.TrimSpace(fields["type"]), Actor: who.actor(), SourceName: name, Data: data})
+		st, err = s.Batches.Start(c.Request.Context(), BatchStart{TypeKey: strings.TrimSpace(fields["type"]), Actor: who.actor(),
+			SourceName: fields["name"], Upload: upload})
 	}
 	if err != nil {
 		s.fail(c, err)
@@ -89,16 +104,118 @@ func (s *server) startBatch(c *gin.Context) {
 	c.JSON(http.StatusAccepted, st)
 }
 
-func (s *server) getBatch(c *gin.Context) {
-	if s.Batches == nil {
-		s.fail(c, errUnavailable)
-		return
+// readBatchUpload streams the "file" part of a multipart body to
+// Batches.Receive (up to Limits.MaxBatchUpload) and returns the handle and
+// the small text parts (type, name) in whatever order they come. The name
+// defaults to the file part's file name, then to upload.csv.
+func (s *server) readBatchUpload(c *gin.Context) (string, map[string]string, error) {
+	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return "", nil, errUnsupported
 	}
-	who := callerOf(c)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.lim.MaxBatchUpload+64<<10)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return "", nil, badRequest("bad_multipart", "multipart 格式错误")
+	}
+	upload, fileName := "", ""
+	fields := map[string]string{}
+	fail := func(err error) (string, map[string]string, error) {
+		if upload != "" {
+			s.Batches.Discard(upload)
+		}
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return "", nil, &http.MaxBytesError{Limit: s.lim.MaxBatchUpload}
+		}
+		return "", nil, err
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				return fail(err)
+			}
+			return fail(badRequest("bad_multipart", "multipart 格式错误"))
+		}
+		switch name := part.FormName(); name {
+		case "file":
+			if upload != "" {
+				part.Close()
+				return fail(badRequest("bad_multipart", "只能上传一个文件"))
+			}
+			fileName = part.FileName()
+			if upload, err = s.Batches.Receive(c.Request.Context(), part, s.lim.MaxBatchUpload); err != nil {
+				part.Close()
+				return fail(err)
+			}
+		default:
+			b, err := io.ReadAll(io.LimitReader(part, 4*MaxPurpose+1))
+			if err != nil {
+				part.Close()
+				return fail(badRequest("bad_multipart", "multipart 格式错误"))
+			}
+			if len(fields) < 8 {
+				fields[name] = string(b)
+			}
+		}
+		part.Close()
+	}
+	if upload == "" {
+		return fail(fieldRequired("file", "请选择要上传的批量文件 (file)"))
+	}
+	if strings.TrimSpace(fields["name"]) == "" {
+		fields["name"] = fileName
+	}
+	if fields["name"] = filepath.Base(strings.TrimSpace(fields["name"])); fields["name"] == "." || fields["name"] == "/" {
+		fields["name"] = "upload.csv"
+	}
+	return upload, fields, nil
+}
+
+// ownBatch returns the status of the caller's department's batch :id.
+func (s *server) ownBatch(c *gin.Context) (BatchStatus, error) {
+	if s.Batches == nil {
+		return BatchStatus{}, errUnavailable
+	}
 	st, err := s.Batches.Status(c.Request.Context(), c.Param("id"))
-	if err == nil && st.Dept != who.deptUSCC {
+	if err == nil && st.Dept != callerOf(c).deptUSCC {
 		err = fmt.Errorf("api: batch %s: %w", st.ID, errForbidden)
 	}
+	return st, err
+}
+
+// getBatchReport sends the finished batch's per-row report (CSV).
+func (s *server) getBatchReport(c *gin.Context) {
+	s.batchFile(c, "text/csv; charset=utf-8", ".report.csv", s.Batches.Report)
+}
+
+// getBatchManifest sends the finished batch's signed manifest (JSON).
+func (s *server) getBatchManifest(c *gin.Context) {
+	s.batchFile(c, "application/json", ".manifest.json", s.Batches.Manifest)
+}
+
+func (s *server) batchFile(c *gin.Context, ctype, suffix string, open func(context.Context, string) (io.ReadCloser, error)) {
+	st, err := s.ownBatch(c)
+	var rc io.ReadCloser
+	if err == nil {
+		rc, err = open(c.Request.Context(), st.ID)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer rc.Close()
+	c.DataFromReader(http.StatusOK, -1, ctype, rc, map[string]string{
+		"Content-Disposition": `attachment; filename="` + st.ID + suffix + `"`})
+}
+
+func (s *server) getBatch(c *gin.Context) {
+	st, err := s.ownBatch(c)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -138,7 +138,13 @@ func (s *server) webRoutes(r *gin.Engine) {
 	ss.POST("/batches", s.consoleBatchStart)
 	ss.GET("/batches/:id", s.consoleBatch)
 	ss.GET("/batches/:id/status", s.getBatch)
+	ss.GET("/batches/:id/report", s.getBatchReport)
+	ss.GET("/batches/:id/manifest", s.getBatchManifest)
 }
+
+// consoleBatchUpload is the route of the console's batch upload, whose body
+// may be as large as Limits.MaxBatchUpload.
+const consoleBatchUpload = "/console/batches"
 
 // cspPolicy allows only this origin's scripts, styles and connections,
 // images from here or data: URLs (QR codes, photos) and no framing.

@@ -1,16 +1,13 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,7 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"elicense/catalog"
-	"elicense/catalog/batchio"
 )
 
 // Issuer console (/console): the department's license types, issuing one
@@ -448,20 +444,19 @@ func (s *server) consoleBatchStart(c *gin.Context) {
 		s.webError(c, fieldRequired("file", "请选择要上传的批量文件"))
 		return
 	}
-	data, err := readFormFile(func() (fileReader, error) { return fh.Open() }, s.lim.MaxUpload)
+	f, err := fh.Open()
 	if err != nil {
-		s.webError(c, &http.MaxBytesError{Limit: s.lim.MaxUpload})
+		s.webError(c, err)
+		return
+	}
+	upload, err := s.Batches.Receive(c.Request.Context(), f, s.lim.MaxBatchUpload)
+	f.Close()
+	if err != nil {
+		s.webError(c, err)
 		return
 	}
 	name := filepath.Base(fh.Filename)
-	if strings.EqualFold(filepath.Ext(name), ".xlsx") {
-		if data, err = xlsxToCSV(data); err != nil {
-			s.webError(c, &catalog.ValidationError{Problems: []catalog.FieldError{{Item: "file", Code: catalog.CodeBadValue, Message: "无法读取 XLSX 文件: " + err.Error()}}})
-			return
-		}
-		name = strings.TrimSuffix(name, filepath.Ext(name)) + ".csv"
-	}
-	st, err := s.Batches.Start(c.Request.Context(), BatchStart{TypeKey: typeKey, Actor: who.actor(), SourceName: name, Data: data})
+	st, err := s.Batches.Start(c.Request.Context(), BatchStart{TypeKey: typeKey, Actor: who.actor(), SourceName: name, Upload: upload})
 	if err != nil {
 		s.webError(c, err)
 		return
@@ -470,62 +465,6 @@ func (s *server) consoleBatchStart(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/console/batches/"+url.PathEscape(st.ID))
 }
 
-// xlsxToCSV converts the first sheet of a workbook (header row of item keys)
-// to CSV.
-func xlsxToCSV(data []byte) ([]byte, error) {
-	f, err := os.CreateTemp("", "elicense-batch-*.xlsx")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	x, err := batchio.OpenXLSX(f.Name())
-	if err != nil {
-		return nil, err
-	}
-	defer x.Close()
-	var rows []map[string]string
-	var header []string
-	seen := map[string]bool{}
-	for {
-		r, err := x.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		for k := range r.Values {
-			if !seen[k] {
-				seen[k] = true
-				header = append(header, k)
-			}
-		}
-		rows = append(rows, r.Values)
-	}
-	slices.Sort(header)
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write(header)
-	for _, r := range rows {
-		rec := make([]string, len(header))
-		for i, k := range header {
-			rec[i] = r[k]
-		}
-		_ = w.Write(rec)
-	}
-	w.Flush()
-	return buf.Bytes(), w.Error()
-}
 
 type batchView struct {
 	Status   BatchStatus

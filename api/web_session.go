@@ -242,6 +242,9 @@ func (s *server) checkCSRF(c *gin.Context, want string) bool {
 		limit := int64(maxWebFormBytes)
 		if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt == "multipart/form-data" {
 			limit = s.lim.MaxUpload + 64<<10
+			if c.FullPath() == consoleBatchUpload {
+				limit = s.lim.MaxBatchUpload + 64<<10
+			}
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		got = c.PostForm(csrfField)

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -131,6 +132,7 @@ func (v *openAPIValidator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // PKI and QR authority, behind the OpenAPI validator.
 type apiEnv struct {
 	t     *testing.T
+	app   *app
 	base  string
 	valid *openAPIValidator
 	codes sync.Map // ID number → last dev login code
@@ -155,7 +157,7 @@ func newAPIEnv(t *testing.T, limits api.Limits) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &apiEnv{t: t, keys: map[string]string{}}
+	e := &apiEnv{t: t, app: a, keys: map[string]string{}}
 	dev := &api.DevIdentity{Now: deps.Now, Rand: deps.Rand, Deliver: func(id, _, code string) { e.codes.Store(id, code) }}
 	deps.Identity = dev
 	deps.Limits = limits
@@ -305,6 +307,24 @@ func (e *apiEnv) issue(dept, typ string, values map[string]string) string {
 }
 
 func esc(id string) string { return url.PathEscape(id) }
+
+// waitBatch polls the batch as who until it has finished and returns its
+// status.
+func (e *apiEnv) waitBatch(who, id string) api.BatchStatus {
+	e.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var st api.BatchStatus
+		e.must(who, req{method: "GET", path: "/api/v1/batches/" + id}, 200).json(e.t, &st)
+		if st.Finished {
+			return st
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("batch %s not finished after 60 s: %+v", id, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
 
 var callers = []string{"anon", "holderA", "holderB", "deptX", "deptY", "unit", "clerk", "admin"}
 
@@ -470,6 +490,22 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 				batchID = st.ID
 			}},
 		{name: "get batch", r: func(string) req { return req{method: "GET", path: "/api/v1/batches/" + batchID} }, want: [8]int{401, 403, 403, 200, 403, 403, 403, 403}},
+		{name: "batch report", r: func(string) req {
+			e.waitBatch("deptX", batchID)
+			return req{method: "GET", path: "/api/v1/batches/" + batchID + "/report"}
+		}, want: [8]int{401, 403, 403, 200, 403, 403, 403, 403},
+			check: func(t *testing.T, who string, body []byte) {
+				if !bytes.Contains(body, []byte("row,source_key,outcome")) || !bytes.Contains(body, []byte("皖A042025000099")) {
+					t.Errorf("report: %s", body)
+				}
+			}},
+		{name: "batch manifest", r: func(string) req { return req{method: "GET", path: "/api/v1/batches/" + batchID + "/manifest"} },
+			want: [8]int{401, 403, 403, 200, 403, 403, 403, 403},
+			check: func(t *testing.T, who string, body []byte) {
+				if !bytes.Contains(body, []byte(`"SM2-SM3"`)) {
+					t.Errorf("manifest: %s", body)
+				}
+			}},
 		{name: "metrics", r: fixed(req{method: "GET", path: "/metrics"}), want: [8]int{200, 200, 200, 200, 200, 200, 200, 200}},
 		{name: "logout", r: fixed(req{method: "POST", path: "/api/v1/holder/logout"}), want: [8]int{204, 204, 204, 204, 204, 204, 204, 204}},
 		{name: "after logout", r: fixed(req{method: "GET", path: "/api/v1/holder/licenses"}), want: [8]int{401, 401, 401, 403, 403, 403, 403, 403}},

@@ -1,24 +1,32 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
 	"elicense/api"
 	"elicense/catalog"
 	"elicense/catalog/batchio"
-	"elicense/signer"
 )
 
 // apiBatches runs the batches uploaded through the API (POST /api/v1/batches)
-// in the background of the server process. Jobs are kept in memory: after a
-// restart GET answers 404, and uploading the same file again resumes the batch
-// from its journal.
+// and the console in the background of the server process. An upload is
+// streamed to <data-dir>/batches/incoming while it arrives; a finished job
+// leaves its per-row report and, when every row was processed, its signed
+// manifest in <data-dir>/batches/<batch ID>/. Jobs are kept in memory: after
+// a restart GET answers 404, and uploading the same file again resumes the
+// batch from its journal.
 type apiBatches struct {
 	a    *app
 	mu   sync.Mutex
@@ -29,13 +37,80 @@ type apiJob struct {
 	job      *catalog.BatchJob
 	typeKey  string
 	deptUSCC string
+	done     chan struct{} // closed when the report (and manifest) are written
 	mu       sync.Mutex
 	problems []api.BatchProblem
+	report   bool // report.csv written
+	manifest bool // manifest.json written
 }
 
 const maxReportedProblems = 100
 
+func (b *apiBatches) dir() string { return filepath.Join(b.a.cfg.DataDir, "batches") }
+
+func (b *apiBatches) incoming() string { return filepath.Join(b.dir(), "incoming") }
+
+var uploadName = regexp.MustCompile(`^upload-[0-9a-f]{24}$`)
+
+// Receive implements api.Batches: the file is written to the incoming
+// folder as it arrives.
+func (b *apiBatches) Receive(_ context.Context, r io.Reader, limit int64) (string, error) {
+	if err := os.MkdirAll(b.incoming(), 0o700); err != nil {
+		return "", err
+	}
+	var rnd [12]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	name := "upload-" + hex.EncodeToString(rnd[:])
+	path := filepath.Join(b.incoming(), name)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", err
+	}
+	n, err := io.Copy(f, io.LimitReader(r, limit+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n > limit {
+		err = &http.MaxBytesError{Limit: limit}
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("batch upload: %w", err)
+	}
+	return name, nil
+}
+
+// Discard implements api.Batches.
+func (b *apiBatches) Discard(upload string) {
+	if uploadName.MatchString(upload) {
+		os.Remove(filepath.Join(b.incoming(), upload))
+	}
+}
+
+// sourceKinds are the extensions a batch source may have.
+var sourceKinds = map[string]bool{".csv": true, ".xlsx": true, ".jsonl": true, ".ndjson": true}
+
+// Start implements api.Batches.
 func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchStatus, error) {
+	if !uploadName.MatchString(req.Upload) {
+		return api.BatchStatus{}, fmt.Errorf("batch: no such upload: %w", catalog.ErrInvalid)
+	}
+	upload := filepath.Join(b.incoming(), req.Upload)
+	started := false
+	defer func() {
+		if !started {
+			os.Remove(upload)
+		}
+	}()
+	badFile := func(msg string) error {
+		return &catalog.ValidationError{Problems: []catalog.FieldError{{Item: "file", Code: catalog.CodeBadValue, Message: msg}}}
+	}
+	ext := strings.ToLower(filepath.Ext(req.SourceName))
+	if !sourceKinds[ext] {
+		return api.BatchStatus{}, badFile("批量文件须为 .csv、.xlsx 或 .jsonl")
+	}
 	t, err := b.a.store.GetType(ctx, req.TypeKey)
 	if err != nil {
 		return api.BatchStatus{}, fmt.Errorf("batch: type %q: %w", req.TypeKey, err)
@@ -57,38 +132,62 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 	if !allowed {
 		return api.BatchStatus{}, fmt.Errorf("batch: department may not issue %q: %w", t.Key, catalog.ErrForbidden)
 	}
-	var src catalog.RowSource
-	total := bytes.Count(req.Data, []byte("\n"))
-	switch strings.ToLower(filepath.Ext(req.SourceName)) {
-	case ".jsonl", ".ndjson":
-		src = batchio.NewJSONL(bytes.NewReader(req.Data))
-	default:
-		c, err := batchio.NewCSV(bytes.NewReader(req.Data))
-		if err != nil {
-			return api.BatchStatus{}, &catalog.ValidationError{Problems: []catalog.FieldError{{Item: "file", Code: catalog.CodeBadValue, Message: err.Error()}}}
-		}
-		src, total = c, total-1
+	digest, lines, err := sourceDigest(upload)
+	if err != nil {
+		return api.BatchStatus{}, err
 	}
-	h := signer.NewSM3()
-	h.Write(req.Data)
-	digest := hex.EncodeToString(h.Sum(nil))
 	id := batchID(t.Key, deptKey, digest)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if j, ok := b.jobs[id]; ok {
 		select {
-		case <-j.job.Done():
+		case <-j.done:
 		default:
 			return b.status(id, j), nil // already running
 		}
 	}
-	j := &apiJob{typeKey: t.Key, deptUSCC: req.Actor.Dept}
+	// The source keeps its extension, by which batchio reads it.
+	src := upload + ext
+	if err := os.Rename(upload, src); err != nil {
+		return api.BatchStatus{}, err
+	}
+	upload = src
+	rows, err := batchio.Open(src)
+	if err != nil {
+		return api.BatchStatus{}, badFile(err.Error())
+	}
+	total := -1
+	switch ext {
+	case ".csv":
+		total = lines - 1
+	case ".jsonl", ".ndjson":
+		total = lines
+	}
+	out := filepath.Join(b.dir(), id)
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		rows.Close()
+		return api.BatchStatus{}, err
+	}
+	rf, err := os.Create(filepath.Join(out, "report.csv.tmp"))
+	if err != nil {
+		rows.Close()
+		return api.BatchStatus{}, err
+	}
+	rw := bufio.NewWriterSize(rf, 64<<10)
+	rep, err := batchio.NewReport(rw)
+	if err != nil {
+		rows.Close()
+		rf.Close()
+		return api.BatchStatus{}, err
+	}
+	j := &apiJob{typeKey: t.Key, deptUSCC: req.Actor.Dept, done: make(chan struct{})}
 	files := &batchio.GroupFiles{Root: b.a.files.Root, Path: b.a.files.Path}
 	// The job outlives the request that started it.
-	job, err := b.a.svc.StartBatch(context.WithoutCancel(ctx), catalog.BatchRequest{
+	bg := context.WithoutCancel(ctx)
+	job, err := b.a.svc.StartBatch(bg, catalog.BatchRequest{
 		Batch: catalog.Batch{ID: id, TypeKey: t.Key, DeptKey: deptKey, SourceName: filepath.Base(req.SourceName),
 			SourceDigest: digest, Actor: req.Actor.Name},
-		Source: src, Total: total, Journal: b.a.store, Files: files,
+		Source: rows, Total: total, Journal: b.a.store, Files: files,
 		Report: func(r catalog.BatchResult) error {
 			if r.Outcome == catalog.OutcomeRejected {
 				j.mu.Lock()
@@ -97,36 +196,101 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 				}
 				j.mu.Unlock()
 			}
-			return nil
+			return rep.Write(r)
 		},
 	})
 	if err != nil {
+		rows.Close()
+		rf.Close()
+		os.Remove(rf.Name())
 		return api.BatchStatus{}, err
 	}
+	started = true
 	j.job = job
 	if b.jobs == nil {
 		b.jobs = map[string]*apiJob{}
 	}
 	b.jobs[id] = j
+	go func() {
+		defer close(j.done)
+		defer os.Remove(upload)
+		bt, runErr := job.Wait()
+		rows.Close()
+		err := errors.Join(rep.Flush(), rw.Flush(), rf.Sync(), rf.Close())
+		if err == nil {
+			err = os.Rename(rf.Name(), filepath.Join(out, "report.csv"))
+		}
+		if err != nil {
+			b.a.log.Error("batch report", "batch", id, "err", err)
+			return
+		}
+		j.mu.Lock()
+		j.report = true
+		j.mu.Unlock()
+		if runErr != nil {
+			return
+		}
+		if _, err := b.a.writeManifest(bg, bt, t, job.Progress(), filepath.Join(out, "manifest.json")); err != nil {
+			b.a.log.Error("batch manifest", "batch", id, "err", err)
+			return
+		}
+		j.mu.Lock()
+		j.manifest = true
+		j.mu.Unlock()
+	}()
 	return b.status(id, j), nil
 }
 
+// Status implements api.Batches.
 func (b *apiBatches) Status(_ context.Context, id string) (api.BatchStatus, error) {
+	j, err := b.job(id)
+	if err != nil {
+		return api.BatchStatus{}, err
+	}
+	return b.status(id, j), nil
+}
+
+func (b *apiBatches) job(id string) (*apiJob, error) {
 	b.mu.Lock()
 	j, ok := b.jobs[id]
 	b.mu.Unlock()
 	if !ok {
-		return api.BatchStatus{}, fmt.Errorf("batch %s: %w", id, catalog.ErrNotFound)
+		return nil, fmt.Errorf("batch %s: %w", id, catalog.ErrNotFound)
 	}
-	return b.status(id, j), nil
+	return j, nil
+}
+
+// Report implements api.Batches.
+func (b *apiBatches) Report(_ context.Context, id string) (io.ReadCloser, error) {
+	return b.output(id, "report.csv", func(j *apiJob) bool { return j.report })
+}
+
+// Manifest implements api.Batches.
+func (b *apiBatches) Manifest(_ context.Context, id string) (io.ReadCloser, error) {
+	return b.output(id, "manifest.json", func(j *apiJob) bool { return j.manifest })
+}
+
+func (b *apiBatches) output(id, name string, written func(*apiJob) bool) (io.ReadCloser, error) {
+	j, err := b.job(id)
+	if err != nil {
+		return nil, err
+	}
+	j.mu.Lock()
+	ok := written(j)
+	j.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("batch %s: no %s (yet): %w", id, name, catalog.ErrNotFound)
+	}
+	return os.Open(filepath.Join(b.dir(), id, name))
 }
 
 func (b *apiBatches) status(id string, j *apiJob) api.BatchStatus {
 	p := j.job.Progress()
 	st := api.BatchStatus{ID: id, Type: j.typeKey, Dept: j.deptUSCC, Total: p.Total, Done: p.Done, Issued: p.Issued,
-		Existing: p.Existing, Rejected: p.Rejected, Rate: p.Rate, Finished: p.Finished}
+		Existing: p.Existing, Rejected: p.Rejected, Rate: p.Rate}
 	select {
-	case <-j.job.Done():
+	case <-j.done:
+		st.Finished = true
 		if _, err := j.job.Wait(); err != nil {
 			st.Error = err.Error()
 		}
@@ -134,6 +298,12 @@ func (b *apiBatches) status(id string, j *apiJob) api.BatchStatus {
 	}
 	j.mu.Lock()
 	st.Problems = append([]api.BatchProblem(nil), j.problems...)
+	if j.report {
+		st.Report = "/api/v1/batches/" + id + "/report"
+	}
+	if j.manifest {
+		st.Manifest = "/api/v1/batches/" + id + "/manifest"
+	}
 	j.mu.Unlock()
 	return st
 }

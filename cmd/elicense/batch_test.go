@@ -20,6 +20,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"elicense/api"
 	"elicense/catalog"
 	"elicense/catalog/boltstore"
 	"elicense/signer"
@@ -491,4 +492,66 @@ func TestBatchChild(t *testing.T) {
 	}
 	err := run(context.Background(), strings.Split(v, "\x1f"), os.Stdout, os.Stderr)
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// TestBatchHTTP: a department uploads an XLSX file through the API (the
+// file part after the others, streamed to disk), polls the job, and
+// downloads the per-row report (the planted rows rejected with their codes)
+// and the manifest, which verifies against the city root and the files.
+func TestBatchHTTP(t *testing.T) {
+	e := newAPIEnv(t, api.Limits{KeyRate: 1000, KeyBurst: 1000})
+	const n = 240 // planted rows 7, 88, 150 and 230 fall inside
+	work := t.TempDir()
+	xin := filepath.Join(work, "rows.xlsx")
+	writeXLSXFile(t, xin, plantedTable(n))
+	data, err := os.ReadFile(xin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st api.BatchStatus
+	e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "台账.xlsx", "file": string(data)}}, 202).json(t, &st)
+	st = e.waitBatch("deptY", st.ID)
+	if st.Error != "" || st.Done != n || st.Issued != n-4 || st.Rejected != 4 || st.Report == "" || st.Manifest == "" {
+		t.Fatalf("finished batch: %+v", st)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.app.cfg.DataDir, "batches", "incoming")); len(ents) != 0 {
+		t.Fatalf("the upload was left behind: %v", ents)
+	}
+	rep := e.must("deptY", req{method: "GET", path: st.Report}, 200).body
+	rpath := filepath.Join(work, "report.csv")
+	os.WriteFile(rpath, rep, 0o600)
+	lines := readReport(t, rpath)
+	rejected := map[string]string{}
+	for _, l := range lines {
+		if l.outcome == "rejected" {
+			rejected[l.row] = l.item + ":" + l.code
+		}
+	}
+	for i, p := range plantedRows {
+		if i >= n {
+			continue
+		}
+		if got := rejected[strconv.Itoa(i+2)]; got != p.item+":"+p.code {
+			t.Errorf("sheet row %d: report says %q, want %s:%s", i+2, got, p.item, p.code)
+		}
+	}
+	if len(rejected) != 4 || len(lines) != n {
+		t.Fatalf("%d report lines, %d rejected", len(lines), len(rejected))
+	}
+	raw := e.must("deptY", req{method: "GET", path: st.Manifest}, 200).body
+	p, err := e.app.PKI(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, problems, err := verifyManifest(raw, p.RootPEM(), e.app.files.Root)
+	if err != nil || len(problems) != 0 || m.Counts.Issued != n-4 || m.Source.Name != "台账.xlsx" {
+		t.Fatalf("manifest: %v %v %+v", problems, err, m)
+	}
+	// Uploading the same file again resumes the batch: nothing new.
+	e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "台账.xlsx", "file": string(data)}}, 202).json(t, &st)
+	if st = e.waitBatch("deptY", st.ID); st.Issued != 0 || st.Existing != n-4 {
+		t.Fatalf("rerun: %+v", st)
+	}
+	// Another department may not read the report.
+	e.must("deptX", req{method: "GET", path: st.Report}, 403)
 }

@@ -115,10 +115,15 @@ func (a *app) apiDeps(ctx context.Context) (api.Deps, error) {
 	if err != nil {
 		return api.Deps{}, err
 	}
+	batches := &apiBatches{a: a}
+	// Uploads a previous process received but never started are orphans.
+	if err := os.RemoveAll(batches.incoming()); err != nil {
+		return api.Deps{}, err
+	}
 	d := api.Deps{
 		Store: a.store, Access: a.store, Licenses: a.svc, Files: a.files, QR: qr, Templates: e,
 		Roots: p.Roots(), Logger: a.log, Version: version, TrustedProxies: a.cfg.TrustedProxies,
-		Now: time.Now, Rand: rand.Reader, Batches: &apiBatches{a: a},
+		Now: time.Now, Rand: rand.Reader, Batches: batches,
 	}
 	switch {
 	case a.cfg.IdentityPublicKeyFile != "":

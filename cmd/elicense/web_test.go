@@ -453,6 +453,11 @@ func TestWebPages(t *testing.T) {
 	if n := webText(ctx, t, "#b-issued"); n != "1" {
 		t.Errorf("batch issued %s, want 1 (one row has a bad ID number)", n)
 	}
+	report := webGet(t, ctx, "batch report", until(`!document.getElementById('b-files').hidden`), chromedp.Evaluate[string](
+		`(function () { var x = new XMLHttpRequest(); x.open('GET', document.getElementById('b-report').href, false); x.send(); return x.status + ' ' + x.responseText; })()`))
+	if !strings.HasPrefix(report, "200 ") || !strings.Contains(report, "rejected") || !strings.Contains(report, "皖A042025000801") {
+		t.Errorf("the console's report link: %.300s", report)
+	}
 	e.shot(t, ctx, "console-batch")
 	webDo(t, ctx, "search", chromedp.Navigate(u("/console/licenses?q="+holder.id)), chromedp.WaitVisible(chromedp.ID("results")))
 	e.shot(t, ctx, "console-search")

@@ -16,6 +16,8 @@
     var state = st.finished ? '已完成' : '处理中… 约 ' + Math.round(st.rate || 0) + ' 张/秒';
     if (st.error) { state += '：' + st.error; }
     set('b-state', state);
+    if (st.report) { document.getElementById('b-files').hidden = false; }
+    if (st.manifest) { document.getElementById('b-manifest-link').hidden = false; }
     var box = document.getElementById('b-problems');
     if (st.problems && st.problems.length) {
       box.textContent = '';
