@@ -465,7 +465,6 @@ func (s *server) consoleBatchStart(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/console/batches/"+url.PathEscape(st.ID))
 }
 
-
 type batchView struct {
 	Status   BatchStatus
 	TypeName string
