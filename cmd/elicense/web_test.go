@@ -201,19 +201,27 @@ func (e *webEnv) shot(t *testing.T, ctx context.Context, name string) {
 
 func decodeQRPNG(t *testing.T, png []byte) string {
 	t.Helper()
-	img, _, err := image.Decode(bytes.NewReader(png))
+	text, err := qrFromPNG(png)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return text
+}
+
+func qrFromPNG(png []byte) (string, error) {
+	img, _, err := image.Decode(bytes.NewReader(png))
+	if err != nil {
+		return "", err
 	}
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
-		t.Fatalf("no QR code in the screenshot: %v", err)
+		return "", fmt.Errorf("no QR code in the screenshot: %w", err)
 	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
 // webStep bounds one step of the walk.
@@ -386,9 +394,20 @@ func TestWebPages(t *testing.T) {
 	webDo(t, ctx, "出示", chromedp.Click(chromedp.ID("show-link")),
 		until(`(function(){var i=document.getElementById('qr');return !!(i&&i.complete&&i.naturalWidth>0&&i.dataset.serial==='1');})()`),
 		chromedp.EmulateViewport(360, 780))
-	screen := webGet(t, ctx, "screenshot of 出示", chromedp.Steps(), chromedp.CaptureScreenshot())
-	os.WriteFile(filepath.Join(e.shots, "my-show-screen.png"), screen, 0o644)
-	shown := decodeQRPNG(t, screen)
+	// A screenshot may catch the page between two layouts after the
+	// viewport change: up to five tries, 300 ms apart.
+	var shown string
+	for try := 1; ; try++ {
+		screen := webGet(t, ctx, "screenshot of 出示", chromedp.Steps(), chromedp.CaptureScreenshot())
+		os.WriteFile(filepath.Join(e.shots, "my-show-screen.png"), screen, 0o644)
+		var err error
+		if shown, err = qrFromPNG(screen); err == nil {
+			break
+		} else if try == 5 {
+			t.Fatalf("%v (5 screenshots)", err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 	if !strings.Contains(shown, "/V/") {
 		t.Fatalf("QR on the screen: %q", shown)
 	}
