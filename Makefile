@@ -64,9 +64,13 @@ clean:
 # Batch issuing: N synthetic food-business rows into a fresh data directory;
 # prints licenses/s, CPU s/license, peak RSS, the crypto floor and the ratio.
 N ?= 100000
-.PHONY: bench-batch test-kill
+.PHONY: bench-batch bench-batch-api test-kill
 bench-batch: build
 	$(GO) run scripts/bench-batch.go -n $(N) -bin $(BIN)
+
+# The same rows through `elicense serve` and POST /api/v1/batches.
+bench-batch-api: build
+	$(GO) run scripts/bench-batch.go -api -n $(N) -bin $(BIN)
 
 # The batch kill test at full size (20,000 rows, SIGKILL part-way, rerun,
 # every count and digest checked); `make test` runs it with 2,000 rows.

@@ -7,6 +7,7 @@
 // signature each, on one core) and the ratio.
 //
 //	go run scripts/bench-batch.go -n 10000 [-bin bin/elicense] [-keep DIR] [-cpuprofile FILE]
+//	go run scripts/bench-batch.go -api -n 10000   # through serve and POST /api/v1/batches
 //	go run scripts/bench-batch.go -gen -n 1000 -out rows.csv   # only write rows
 package main
 
@@ -14,14 +15,21 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log"
+	"mime/multipart"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -94,6 +102,7 @@ func main() {
 	keep := flag.String("keep", "", "data directory to use and keep (default: a temporary one)")
 	prof := flag.String("cpuprofile", "", "pass --cpuprofile to the batch")
 	workers := flag.Int("workers", 0, "pass --workers")
+	viaAPI := flag.Bool("api", false, "issue through `elicense serve` and POST /api/v1/batches instead of `elicense batch`")
 	flag.Parse()
 	if *gen {
 		if err := writeCSV(*out, *n); err != nil {
@@ -113,6 +122,11 @@ func main() {
 	rows := filepath.Join(dir, "rows.csv")
 	if err := writeCSV(rows, *n); err != nil {
 		log.Fatal(err)
+	}
+	if *viaAPI {
+		perLic := runAPI(*bin, data, rows, *n)
+		printFloor(data, *n, perLic)
+		return
 	}
 	if out, err := exec.Command(*bin, "pki", "init", "--data-dir", data).CombinedOutput(); err != nil {
 		log.Fatalf("pki init: %v\n%s", err, out)
@@ -136,11 +150,18 @@ func main() {
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	fmt.Print(stdout.String())
 	perLic := cpu.Seconds() / float64(*n)
+	defer printFloor(data, *n, perLic)
 	fmt.Printf("rows %d, cores %d: %.0f licenses/s (wall %s), CPU %.3f ms/license (user %s, sys %s), peak RSS %.0f MB, %.1f page faults/license\n",
 		*n, runtime.NumCPU(), float64(*n)/wall.Seconds(), wall.Round(time.Millisecond), perLic*1000,
 		time.Duration(ru.Utime.Nano()).Round(time.Millisecond), time.Duration(ru.Stime.Nano()).Round(time.Millisecond), float64(ru.Maxrss)/1024,
 		float64(ru.Minflt+ru.Majflt)/float64(*n))
 
+}
+
+// printFloor measures, on one core, SM3 over each produced file plus one SM2
+// signature (up to 5,000 files), and prints it with its ratio to perLic,
+// the CPU seconds per license of the run.
+func printFloor(data string, n int, perLic float64) {
 	// Floor: one SM3 over each produced file and one SM2 signature each.
 	key, err := signer.GenerateKey(rand.Reader)
 	if err != nil {
@@ -160,8 +181,8 @@ func main() {
 		}
 		return nil
 	})
-	if count != *n {
-		log.Fatalf("%d files for %d rows", count, *n)
+	if count != n {
+		log.Fatalf("%d files for %d rows", count, n)
 	}
 	t0 := time.Now()
 	for _, b := range sample {
@@ -176,4 +197,124 @@ func main() {
 	fmt.Printf("floor (SM3 of the file + one SM2 signature, one core, %d files of %.1f KB on average): %.3f ms/license = %.0f licenses/s on %d cores\n",
 		len(sample), float64(bytesTotal)/float64(len(sample))/1024, floor*1000, float64(runtime.NumCPU())/floor, runtime.NumCPU())
 	fmt.Printf("ratio CPU per license / floor: %.1f×\n", perLic/floor)
+}
+
+// runAPI starts `elicense serve` on an empty data directory (the demo city),
+// streams the rows to POST /api/v1/batches as the market regulator's demo
+// key, polls the job until it has finished and prints the rate, the serve
+// process's CPU per license (upload included) and its peak RSS (start-up
+// included). It returns the CPU seconds per license.
+func runAPI(bin, data, rows string, n int) float64 {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	srv := exec.Command(bin, "serve", "--data-dir", data, "--addr", addr)
+	srv.Stderr = io.Discard
+	if err := srv.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
+	base := "http://" + addr
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if r, err := http.Get(base + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			log.Fatal("serve did not become ready")
+		}
+	}
+	keys, err := os.ReadFile(filepath.Join(data, "secrets", "demo-keys.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	key := ""
+	for _, line := range strings.Split(string(keys), "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 3 && f[0] == "issuer" && strings.HasPrefix(f[1], "芜湖市市场监督管理局") {
+			key = f[2]
+		}
+	}
+	if key == "" {
+		log.Fatal("no demo key of the market regulator")
+	}
+	cpu0 := procCPU(srv.Process.Pid)
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		f, err := os.Open(rows)
+		if err == nil {
+			mw.WriteField("type", "food-business")
+			var fw io.Writer
+			if fw, err = mw.CreateFormFile("file", "rows.csv"); err == nil {
+				_, err = io.Copy(fw, f)
+			}
+			f.Close()
+		}
+		pw.CloseWithError(errors.Join(err, mw.Close()))
+	}()
+	start := time.Now()
+	req, _ := http.NewRequest("POST", base+"/api/v1/batches", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+key)
+	var st struct {
+		ID                      string
+		Done, Issued, Rejected  int
+		Finished                bool
+		Error, Report, Manifest string
+	}
+	get := func(r *http.Request, want int) {
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != want || json.Unmarshal(body, &st) != nil {
+			log.Fatalf("%s %s: %d %s", r.Method, r.URL.Path, res.StatusCode, body)
+		}
+	}
+	get(req, 202)
+	uploaded := time.Since(start)
+	for !st.Finished {
+		time.Sleep(250 * time.Millisecond)
+		r, _ := http.NewRequest("GET", base+"/api/v1/batches/"+st.ID, nil)
+		r.Header.Set("Authorization", "Bearer "+key)
+		get(r, 200)
+	}
+	wall := time.Since(start)
+	cpu := procCPU(srv.Process.Pid) - cpu0
+	if st.Error != "" || st.Issued != n || st.Manifest == "" {
+		log.Fatalf("batch: %+v", st)
+	}
+	hwm := 0.0
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Process.Pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				hwm = kb / 1024
+			}
+		}
+	}
+	perLic := cpu.Seconds() / float64(n)
+	fmt.Printf("api: rows %d, cores %d: %.0f licenses/s (upload %s, upload to finished %s), serve CPU %.3f ms/license, serve peak RSS %.0f MB\n",
+		n, runtime.NumCPU(), float64(n)/wall.Seconds(), uploaded.Round(time.Millisecond), wall.Round(time.Millisecond), perLic*1000, hwm)
+	return perLic
+}
+
+// procCPU returns the user+system CPU time of process pid so far.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
