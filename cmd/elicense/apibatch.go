@@ -108,8 +108,11 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 		return &catalog.ValidationError{Problems: []catalog.FieldError{{Item: "file", Code: catalog.CodeBadValue, Message: msg}}}
 	}
 	ext := strings.ToLower(filepath.Ext(req.SourceName))
-	if !sourceKinds[ext] {
-		return api.BatchStatus{}, badFile("批量文件须为 .csv、.xlsx 或 .jsonl")
+	switch {
+	case ext == ".xls" || ext == ".et":
+		return api.BatchStatus{}, badFile("不支持旧版 Excel/WPS 表格格式，请另存为 .xlsx 或 .csv 后上传")
+	case !sourceKinds[ext]:
+		ext = ".csv" // any other name is read as CSV
 	}
 	t, err := b.a.store.GetType(ctx, req.TypeKey)
 	if err != nil {

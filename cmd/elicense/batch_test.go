@@ -554,4 +554,14 @@ func TestBatchHTTP(t *testing.T) {
 	}
 	// Another department may not read the report.
 	e.must("deptX", req{method: "GET", path: st.Report}, 403)
+	// An old binary workbook is refused; a name without a known extension
+	// is read as CSV (these three rows were issued above).
+	e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "旧表.xls", "file": string(data)}}, 422)
+	var csvText strings.Builder
+	cw := csv.NewWriter(&csvText)
+	cw.WriteAll(plantedTable(3))
+	e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "rows.txt", "file": csvText.String()}}, 202).json(t, &st)
+	if st = e.waitBatch("deptY", st.ID); st.Existing != 3 || st.Rejected != 0 || st.Error != "" {
+		t.Fatalf("rows.txt: %+v", st)
+	}
 }
