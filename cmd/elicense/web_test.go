@@ -393,7 +393,7 @@ func TestWebPages(t *testing.T) {
 	e.shot(t, ctx, "my-license")
 	webDo(t, ctx, "出示", chromedp.Click(chromedp.ID("show-link")),
 		until(`(function(){var i=document.getElementById('qr');return !!(i&&i.complete&&i.naturalWidth>0&&i.dataset.serial==='1');})()`),
-		chromedp.EmulateViewport(360, 780))
+		chromedp.EmulateViewport(360, 780, chromedp.EmulateScale(2))) // a phone: 2 device pixels per CSS pixel
 	// A screenshot may catch the page between two layouts after the
 	// viewport change: up to five tries, 300 ms apart.
 	var shown string
