@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,9 +25,9 @@ import (
 // and the console in the background of the server process. An upload is
 // streamed to <data-dir>/batches/incoming while it arrives; a finished job
 // leaves its per-row report and, when every row was processed, its signed
-// manifest in <data-dir>/batches/<batch ID>/. Jobs are kept in memory: after
-// a restart GET answers 404, and uploading the same file again resumes the
-// batch from its journal.
+// manifest in <data-dir>/batches/<batch ID>/. Running jobs are kept in
+// memory; any other batch is described from its journal and those files,
+// and uploading the same file again resumes it.
 type apiBatches struct {
 	a    *app
 	mu   sync.Mutex
@@ -244,13 +245,43 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 	return b.status(id, j), nil
 }
 
-// Status implements api.Batches.
-func (b *apiBatches) Status(_ context.Context, id string) (api.BatchStatus, error) {
-	j, err := b.job(id)
+// Status implements api.Batches. A batch this process has not run (one
+// started before a restart, or by `elicense batch`) is described from its
+// journal: the rows it has issued over all its runs, and whether its last
+// run completed.
+func (b *apiBatches) Status(ctx context.Context, id string) (api.BatchStatus, error) {
+	if j, err := b.job(id); err == nil {
+		return b.status(id, j), nil
+	}
+	bt, err := b.a.store.GetBatch(ctx, id)
 	if err != nil {
 		return api.BatchStatus{}, err
 	}
-	return b.status(id, j), nil
+	d, err := b.a.store.GetDepartment(ctx, bt.DeptKey)
+	if err != nil {
+		return api.BatchStatus{}, err
+	}
+	st := api.BatchStatus{ID: id, Type: bt.TypeKey, Dept: d.USCC, Total: -1, Finished: true}
+	err = b.a.store.BatchEntries(ctx, id, func(catalog.BatchEntry) error { st.Issued++; return nil })
+	if err != nil {
+		return api.BatchStatus{}, err
+	}
+	st.Done = st.Issued
+	if bt.Finished.IsZero() {
+		st.Error = "batch interrupted; upload the same file again to resume it"
+	}
+	if fileExists(filepath.Join(b.dir(), id, "report.csv")) {
+		st.Report = "/api/v1/batches/" + id + "/report"
+	}
+	if !bt.Finished.IsZero() && fileExists(filepath.Join(b.dir(), id, "manifest.json")) {
+		st.Manifest = "/api/v1/batches/" + id + "/manifest"
+	}
+	return st, nil
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 func (b *apiBatches) job(id string) (*apiJob, error) {
@@ -264,27 +295,28 @@ func (b *apiBatches) job(id string) (*apiJob, error) {
 }
 
 // Report implements api.Batches.
-func (b *apiBatches) Report(_ context.Context, id string) (io.ReadCloser, error) {
-	return b.output(id, "report.csv", func(j *apiJob) bool { return j.report })
+func (b *apiBatches) Report(ctx context.Context, id string) (io.ReadCloser, error) {
+	return b.output(ctx, id, "report.csv", func(st api.BatchStatus) bool { return st.Report != "" })
 }
 
 // Manifest implements api.Batches.
-func (b *apiBatches) Manifest(_ context.Context, id string) (io.ReadCloser, error) {
-	return b.output(id, "manifest.json", func(j *apiJob) bool { return j.manifest })
+func (b *apiBatches) Manifest(ctx context.Context, id string) (io.ReadCloser, error) {
+	return b.output(ctx, id, "manifest.json", func(st api.BatchStatus) bool { return st.Manifest != "" })
 }
 
-func (b *apiBatches) output(id, name string, written func(*apiJob) bool) (io.ReadCloser, error) {
-	j, err := b.job(id)
+func (b *apiBatches) output(ctx context.Context, id, name string, written func(api.BatchStatus) bool) (io.ReadCloser, error) {
+	st, err := b.Status(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	j.mu.Lock()
-	ok := written(j)
-	j.mu.Unlock()
-	if !ok {
+	if !written(st) {
 		return nil, fmt.Errorf("batch %s: no %s (yet): %w", id, name, catalog.ErrNotFound)
 	}
-	return os.Open(filepath.Join(b.dir(), id, name))
+	f, err := os.Open(filepath.Join(b.dir(), id, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		err = fmt.Errorf("batch %s: %s: %w", id, name, catalog.ErrNotFound)
+	}
+	return f, err
 }
 
 func (b *apiBatches) status(id string, j *apiJob) api.BatchStatus {

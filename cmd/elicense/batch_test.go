@@ -7,7 +7,9 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -554,6 +556,26 @@ func TestBatchHTTP(t *testing.T) {
 	}
 	// Another department may not read the report.
 	e.must("deptX", req{method: "GET", path: st.Report}, 403)
+	// After a restart (no job in memory) the batch is described from its
+	// journal and its files.
+	fresh := &apiBatches{a: e.app}
+	ctx := context.Background()
+	after, err := fresh.Status(ctx, st.ID)
+	if err != nil || !after.Finished || after.Issued != n-4 || after.Dept != st.Dept || after.Error != "" || after.Report != st.Report || after.Manifest != st.Manifest {
+		t.Fatalf("after a restart: %+v %v (before: %+v)", after, err, st)
+	}
+	rc, err := fresh.Manifest(ctx, st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := io.ReadAll(rc)
+	rc.Close()
+	if m2, problems, err := verifyManifest(again, p.RootPEM(), e.app.files.Root); err != nil || len(problems) != 0 || m2.Merkle.Root != m.Merkle.Root {
+		t.Fatalf("manifest after a restart: %v %v", problems, err)
+	}
+	if _, err := fresh.Status(ctx, "B000000000000000000000000"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("unknown batch: %v", err)
+	}
 	// An old binary workbook is refused; a name without a known extension
 	// is read as CSV (these three rows were issued above).
 	e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "旧表.xls", "file": string(data)}}, 422)
