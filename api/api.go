@@ -122,6 +122,11 @@ type Deps struct {
 	Rand io.Reader
 	// Batches runs batch issuing jobs; nil disables /api/v1/batches (404).
 	Batches Batches
+	// TypesChanged, when set, is called after a license type is created,
+	// changed or published, so that what depends on the catalog (the QR
+	// key list's allowed types) follows without a restart. An error is
+	// logged; the type stays stored.
+	TypesChanged func(context.Context) error
 }
 
 // server holds the wired dependencies of the handlers.

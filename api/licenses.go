@@ -448,6 +448,7 @@ func (s *server) createType(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.typesChanged(ctx)
 	c.Header("Location", "/api/v1/types/"+url.PathEscape(t.Key))
 	c.JSON(http.StatusCreated, typeOut(t, false))
 }
@@ -483,6 +484,7 @@ func (s *server) updateType(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.typesChanged(ctx)
 	c.JSON(http.StatusOK, typeOut(t, false))
 }
 
@@ -491,13 +493,25 @@ func (s *server) publishType(c *gin.Context) {
 	t, err := s.Store.GetType(ctx, c.Param("key"))
 	if err == nil && t.Status != catalog.TypePublished {
 		t.Status = catalog.TypePublished
-		err = s.Store.PutType(ctx, t)
+		if err = s.Store.PutType(ctx, t); err == nil {
+			s.typesChanged(ctx)
+		}
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, typeOut(t, false))
+}
+
+// typesChanged tells Deps.TypesChanged that the catalog changed.
+func (s *server) typesChanged(ctx context.Context) {
+	if s.TypesChanged == nil {
+		return
+	}
+	if err := s.TypesChanged(ctx); err != nil {
+		s.Logger.Error("after a type change", "err", err)
+	}
 }
 
 // --- API keys ------------------------------------------------------------

@@ -29,10 +29,6 @@ type listCache struct {
 	etag  string
 	built time.Time
 	dirty bool
-
-	keyOnce sync.Once
-	keyDoc  []byte
-	keyETag string
 }
 
 func (lc *listCache) invalidate() {
@@ -82,11 +78,8 @@ func (s *server) keyList(c *gin.Context) {
 		s.fail(c, errUnavailable)
 		return
 	}
-	s.lists.keyOnce.Do(func() {
-		s.lists.keyDoc = s.QR.KeyListDocument()
-		s.lists.keyETag = etag(s.lists.keyDoc)
-	})
-	sendList(c, s.lists.keyDoc, s.lists.keyETag, "public, max-age=3600")
+	doc := s.QR.KeyListDocument() // re-signed when the catalog changes
+	sendList(c, doc, etag(doc), "public, max-age=3600")
 }
 
 func (s *server) statusList(c *gin.Context) {

@@ -25,6 +25,7 @@ import (
 
 	"elicense/api"
 	"elicense/catalog"
+	"elicense/signer/qrtoken"
 )
 
 // Holders of the API tests: natural persons, so their names and ID numbers
@@ -677,3 +678,47 @@ func TestAPISmokeScript(t *testing.T) {
 }
 
 var execCommand = exec.Command
+
+// TestTypeReachesQRKeyList: a license type created and published over the
+// API is in the QR key list the server hands out at once (re-signed as the
+// next version), not only after a restart.
+func TestTypeReachesQRKeyList(t *testing.T) {
+	e := newAPIEnv(t, api.Limits{KeyRate: 1000, KeyBurst: 1000, PublicRate: 1000, PublicBurst: 1000})
+	p, err := e.app.PKI(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hurd, _ := p.Department("wuhu-hurd")
+	const code = "11100000MB0341032Y077"
+	list := func() *qrtoken.KeyList {
+		t.Helper()
+		kl, err := qrtoken.ParseKeyList(e.must("anon", req{method: "GET", path: "/api/v1/qr/keys"}, 200).body, p.Root.PublicKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kl
+	}
+	allows := func(kl *qrtoken.KeyList) bool {
+		for _, k := range kl.Keys() {
+			if k.DeptUSCC == hurd.USCC {
+				return k.Allows(code)
+			}
+		}
+		t.Fatal("no key of the department")
+		return false
+	}
+	before := list()
+	if allows(before) {
+		t.Fatal("the new type is allowed before it exists")
+	}
+	e.must("admin", req{method: "POST", path: "/api/v1/types", json: map[string]any{"key": "qr-ops", "code": code, "name": "测试作业证二",
+		"holder": "natural", "issuingDepts": []string{"wuhu-hurd"}, "template": "special-operations",
+		"items": []map[string]any{{"key": "holder_name", "label": "姓名", "type": "text", "required": true, "face": true},
+			{"key": "holder_code", "label": "身份证号", "type": "id-number", "required": true, "sensitive": true},
+			{"key": "license_no", "label": "证号", "type": "text", "required": true, "face": true}}}}, 201)
+	e.must("admin", req{method: "POST", path: "/api/v1/types/qr-ops/publish"}, 200)
+	after := list()
+	if !allows(after) || after.Version() <= before.Version() {
+		t.Fatalf("after publishing: allowed %v, version %d → %d", allows(after), before.Version(), after.Version())
+	}
+}

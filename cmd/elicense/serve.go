@@ -123,7 +123,7 @@ func (a *app) apiDeps(ctx context.Context) (api.Deps, error) {
 	d := api.Deps{
 		Store: a.store, Access: a.store, Licenses: a.svc, Files: a.files, QR: qr, Templates: e,
 		Roots: p.Roots(), Logger: a.log, Version: version, TrustedProxies: a.cfg.TrustedProxies,
-		Now: time.Now, Rand: rand.Reader, Batches: batches,
+		Now: time.Now, Rand: rand.Reader, Batches: batches, TypesChanged: a.refreshQRTypes,
 	}
 	switch {
 	case a.cfg.IdentityPublicKeyFile != "":

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -190,16 +191,10 @@ func (a *app) QR(ctx context.Context) (*qrtoken.Authority, error) {
 		}
 		var keys []qrtoken.DeptKey
 		var issued time.Time
+		codes := typeCodes(p, types)
 		for _, d := range sortedDepts(p) {
 			k := qrtoken.DeptKey{Signer: d.QRKey, DeptName: d.Name, DeptUSCC: d.USCC,
-				NotBefore: d.QRCert.NotBefore(), NotAfter: d.QRCert.NotAfter()}
-			for _, t := range types {
-				for _, dk := range t.IssuingDepts {
-					if dk == d.Key {
-						k.TypeCodes = append(k.TypeCodes, t.Code)
-					}
-				}
-			}
+				NotBefore: d.QRCert.NotBefore(), NotAfter: d.QRCert.NotAfter(), TypeCodes: codes[d.USCC]}
 			if d.QRCert.NotBefore().After(issued) {
 				issued = d.QRCert.NotBefore()
 			}
@@ -208,6 +203,41 @@ func (a *app) QR(ctx context.Context) (*qrtoken.Authority, error) {
 		a.qr, a.qrErr = qrtoken.NewAuthority(p.RootSigner(), a.cfg.PublicBase, keys, issued, rand.Reader)
 	})
 	return a.qr, a.qrErr
+}
+
+// typeCodes returns, by department USCC, the codes of the license types
+// each department of p issues.
+func typeCodes(p *signer.PKI, types []*catalog.LicenseType) map[string][]string {
+	out := map[string][]string{}
+	for _, d := range sortedDepts(p) {
+		out[d.USCC] = []string{}
+		for _, t := range types {
+			if slices.Contains(t.IssuingDepts, d.Key) {
+				out[d.USCC] = append(out[d.USCC], t.Code)
+			}
+		}
+		slices.Sort(out[d.USCC])
+		out[d.USCC] = slices.Compact(out[d.USCC])
+	}
+	return out
+}
+
+// refreshQRTypes re-signs the QR key list with the catalog's current types
+// (api.Deps.TypesChanged).
+func (a *app) refreshQRTypes(ctx context.Context) error {
+	qr, err := a.QR(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := a.PKI(ctx, false)
+	if err != nil {
+		return err
+	}
+	types, err := a.store.ListTypes(ctx)
+	if err != nil {
+		return err
+	}
+	return qr.SetTypeCodes(typeCodes(p, types), time.Now())
 }
 
 func sortedDepts(p *signer.PKI) []*signer.DepartmentPKI {

@@ -56,6 +56,9 @@ func NewAuthority(root crypto.Signer, base string, keys []DeptKey, issued time.T
 			return nil, invalidf("department %s has two QR keys", k.DeptUSCC)
 		}
 		a.keys[k.DeptUSCC] = k
+		if len(k.TypeCodes) == 0 { // issues no type yet: not in the list
+			continue
+		}
 		list = append(list, Key{Public: pub, DeptName: k.DeptName, DeptUSCC: k.DeptUSCC, TypeCodes: k.TypeCodes,
 			NotBefore: k.NotBefore, NotAfter: k.NotAfter, Status: KeyActive})
 	}
@@ -72,10 +75,52 @@ func NewAuthority(root crypto.Signer, base string, keys []DeptKey, issued time.T
 }
 
 // KeyList returns the key list.
-func (a *Authority) KeyList() *KeyList { return a.list }
+func (a *Authority) KeyList() *KeyList {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.list
+}
 
 // KeyListDocument returns the signed key-list document.
-func (a *Authority) KeyListDocument() []byte { return append([]byte(nil), a.listDoc...) }
+func (a *Authority) KeyListDocument() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]byte(nil), a.listDoc...)
+}
+
+// SetTypeCodes replaces the license type codes each department's key may
+// sign (by department USCC; a department not named keeps its codes) and
+// re-signs the key list as the next version, issued at issued. Use it
+// when a license type is created, changed or published, so that offline
+// verifiers fetching the list accept the new type without a restart.
+func (a *Authority) SetTypeCodes(codes map[string][]string, issued time.Time) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var list []Key
+	keys := map[string]DeptKey{}
+	for uscc, k := range a.keys {
+		if c, ok := codes[uscc]; ok {
+			k.TypeCodes = append([]string(nil), c...)
+		}
+		keys[uscc] = k
+		if len(k.TypeCodes) == 0 {
+			continue
+		}
+		pub := k.Signer.Public().(*ecdsa.PublicKey) // checked by NewAuthority
+		list = append(list, Key{Public: pub, DeptName: k.DeptName, DeptUSCC: k.DeptUSCC, TypeCodes: k.TypeCodes,
+			NotBefore: k.NotBefore, NotAfter: k.NotAfter, Status: KeyActive})
+	}
+	kl, err := NewKeyList(a.list.Version()+1, issued, list)
+	if err != nil {
+		return err
+	}
+	doc, err := kl.Sign(a.root, a.rnd)
+	if err != nil {
+		return err
+	}
+	a.keys, a.list, a.listDoc = keys, kl, doc
+	return nil
+}
 
 // RootPublic returns the public key that verifies the lists.
 func (a *Authority) RootPublic() crypto.PublicKey { return a.root.Public() }
@@ -87,7 +132,9 @@ func (a *Authority) keyFor(l *catalog.License) (DeptKey, error) {
 	if l == nil {
 		return DeptKey{}, invalidf("nil license")
 	}
+	a.mu.Lock()
 	k, ok := a.keys[l.IssuerUSCC]
+	a.mu.Unlock()
 	if !ok {
 		return k, fmt.Errorf("%w: no QR key for department %s", ErrSign, l.IssuerUSCC)
 	}

@@ -770,3 +770,37 @@ func TestHolderNameHeadroom(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthoritySetTypeCodes: a type allowed after the authority was built
+// fails with the old key list and passes with the re-signed one, whose
+// version is higher and which the city root still verifies.
+func TestAuthoritySetTypeCodes(t *testing.T) {
+	dk := qrtoken.DeptKey{Signer: genKey(t, 2), DeptName: "芜湖市市场监督管理局", DeptUSCC: deptUSCC,
+		TypeCodes: []string{demoTypeCode}, NotBefore: issuedTime.AddDate(-1, 0, 0), NotAfter: issuedTime.AddDate(4, 0, 0)}
+	root := genKey(t, 1)
+	a, err := qrtoken.NewAuthority(root, localBase, []qrtoken.DeptKey{dk}, testNow.Add(-time.Hour), seeded(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := a.KeyList()
+	text, err := a.StaticText(t.Context(), nil, foodLicense())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := qrtoken.Verify(text, qrtoken.VerifyOptions{Keys: old, Now: testNow}); res.Valid {
+		t.Fatal("a type the key list does not allow verified")
+	}
+	if err := a.SetTypeCodes(map[string][]string{deptUSCC: {demoTypeCode, foodTypeCode}, otherDept: {foodTypeCode}}, testNow); err != nil {
+		t.Fatal(err)
+	}
+	kl, err := qrtoken.ParseKeyList(a.KeyListDocument(), root.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kl.Version() != old.Version()+1 || a.KeyList().Version() != kl.Version() {
+		t.Fatalf("versions %d → %d", old.Version(), kl.Version())
+	}
+	if res := qrtoken.Verify(text, qrtoken.VerifyOptions{Keys: kl, Now: testNow}); !res.Valid {
+		t.Fatalf("with the new list: %s", res.Reason)
+	}
+}
