@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -109,64 +109,28 @@ func (s *server) startBatch(c *gin.Context) {
 // the small text parts (type, name) in whatever order they come. The name
 // defaults to the file part's file name, then to upload.csv.
 func (s *server) readBatchUpload(c *gin.Context) (string, map[string]string, error) {
-	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return "", nil, errUnsupported
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.lim.MaxBatchUpload+64<<10)
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		return "", nil, badRequest("bad_multipart", "multipart 格式错误")
-	}
 	upload, fileName := "", ""
-	fields := map[string]string{}
-	fail := func(err error) (string, map[string]string, error) {
+	fields, err := s.readMultipart(c, s.lim.MaxBatchUpload, func(part *multipart.Part) error {
+		if upload != "" {
+			return badRequest("bad_multipart", "只能上传一个文件")
+		}
+		fileName = part.FileName()
+		var err error
+		upload, err = s.Batches.Receive(c.Request.Context(), part, s.lim.MaxBatchUpload)
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			err = &http.MaxBytesError{Limit: s.lim.MaxBatchUpload}
+		}
+		return err
+	})
+	if err == nil && upload == "" {
+		err = fieldRequired("file", "请选择要上传的批量文件 (file)")
+	}
+	if err != nil {
 		if upload != "" {
 			s.Batches.Discard(upload)
 		}
-		var mb *http.MaxBytesError
-		if errors.As(err, &mb) {
-			return "", nil, &http.MaxBytesError{Limit: s.lim.MaxBatchUpload}
-		}
 		return "", nil, err
-	}
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
-				return fail(err)
-			}
-			return fail(badRequest("bad_multipart", "multipart 格式错误"))
-		}
-		switch name := part.FormName(); name {
-		case "file":
-			if upload != "" {
-				part.Close()
-				return fail(badRequest("bad_multipart", "只能上传一个文件"))
-			}
-			fileName = part.FileName()
-			if upload, err = s.Batches.Receive(c.Request.Context(), part, s.lim.MaxBatchUpload); err != nil {
-				part.Close()
-				return fail(err)
-			}
-		default:
-			b, err := io.ReadAll(io.LimitReader(part, 4*MaxPurpose+1))
-			if err != nil {
-				part.Close()
-				return fail(badRequest("bad_multipart", "multipart 格式错误"))
-			}
-			if len(fields) < 8 {
-				fields[name] = string(b)
-			}
-		}
-		part.Close()
-	}
-	if upload == "" {
-		return fail(fieldRequired("file", "请选择要上传的批量文件 (file)"))
 	}
 	if strings.TrimSpace(fields["name"]) == "" {
 		fields["name"] = fileName

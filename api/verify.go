@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -14,31 +15,33 @@ import (
 	"elicense/verify"
 )
 
-// readUpload reads a multipart/form-data body with a "file" part (at most
-// MaxUpload bytes) and small text parts (purpose, type), returned by name.
-func (s *server) readUpload(c *gin.Context) ([]byte, map[string]string, error) {
+// readMultipart walks a multipart/form-data body of at most limit bytes
+// (plus 64 KB for the other parts): each "file" part goes to file, small
+// text parts (purpose, type, name) are returned by name. Errors: an
+// *http.MaxBytesError for a body over the limit, bad_multipart, or what
+// file returned.
+func (s *server) readMultipart(c *gin.Context, limit int64, file func(*multipart.Part) error) (map[string]string, error) {
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return nil, nil, errUnsupported
+		return nil, errUnsupported
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.lim.MaxUpload+64<<10)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+64<<10)
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		return nil, nil, badRequest("bad_multipart", "multipart 格式错误")
+		return nil, badRequest("bad_multipart", "multipart 格式错误")
 	}
-	var file []byte
 	fields := map[string]string{}
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			break
+			return fields, nil
 		}
 		if err == nil {
 			switch name := part.FormName(); name {
 			case "file":
-				file, err = io.ReadAll(io.LimitReader(part, s.lim.MaxUpload+1))
-				if err == nil && int64(len(file)) > s.lim.MaxUpload {
-					err = &http.MaxBytesError{Limit: s.lim.MaxUpload}
+				if err = file(part); err != nil {
+					part.Close()
+					return nil, err
 				}
 			default:
 				var b []byte
@@ -52,15 +55,33 @@ func (s *server) readUpload(c *gin.Context) ([]byte, map[string]string, error) {
 		if err != nil {
 			var mb *http.MaxBytesError
 			if errors.As(err, &mb) {
-				return nil, nil, err
+				return nil, &http.MaxBytesError{Limit: limit}
 			}
-			return nil, nil, badRequest("bad_multipart", "multipart 格式错误")
+			return nil, badRequest("bad_multipart", "multipart 格式错误")
 		}
 	}
-	if file == nil {
-		return nil, nil, fieldRequired("file", "必须上传文件 (file)")
+}
+
+// readUpload reads a multipart/form-data body with a "file" part (at most
+// MaxUpload bytes, held in memory) and small text parts, returned by name.
+func (s *server) readUpload(c *gin.Context) ([]byte, map[string]string, error) {
+	var file []byte
+	fields, err := s.readMultipart(c, s.lim.MaxUpload, func(part *multipart.Part) error {
+		var err error
+		file, err = io.ReadAll(io.LimitReader(part, s.lim.MaxUpload+1))
+		var mb *http.MaxBytesError
+		switch {
+		case err == nil && int64(len(file)) > s.lim.MaxUpload, errors.As(err, &mb):
+			return &http.MaxBytesError{Limit: s.lim.MaxUpload}
+		case err != nil:
+			return badRequest("bad_multipart", "multipart 格式错误")
+		}
+		return nil
+	})
+	if err == nil && file == nil {
+		err = fieldRequired("file", "必须上传文件 (file)")
 	}
-	return file, fields, nil
+	return file, fields, err
 }
 
 // verifyFile verifies an uploaded PDF or OFD; the answer is the verification

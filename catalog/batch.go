@@ -662,10 +662,7 @@ func (a *indexAlloc) load(ctx context.Context, l StatusIndexLister) error {
 		if i < 0 {
 			return fmt.Errorf("status index %d: %w", i, ErrInvalid)
 		}
-		for i/64 >= len(used) {
-			used = append(used, 0)
-		}
-		used[i/64] |= 1 << (i % 64)
+		used = setBit(used, i)
 		return nil
 	})
 	if err != nil {
@@ -673,6 +670,15 @@ func (a *indexAlloc) load(ctx context.Context, l StatusIndexLister) error {
 	}
 	a.used = used
 	return nil
+}
+
+// setBit sets bit i of the bitmap b, growing it as needed.
+func setBit(b []uint64, i int) []uint64 {
+	for i/64 >= len(b) {
+		b = append(b, 0)
+	}
+	b[i/64] |= 1 << (i % 64)
+	return b
 }
 
 // inStore reports whether idx is claimed in the store.
@@ -719,10 +725,7 @@ func (a *indexAlloc) release(idx int, stored bool) {
 	a.mu.Lock()
 	delete(a.claimed, idx)
 	if stored && a.used != nil {
-		for idx/64 >= len(a.used) {
-			a.used = append(a.used, 0)
-		}
-		a.used[idx/64] |= 1 << (idx % 64)
+		a.used = setBit(a.used, idx)
 	}
 	a.mu.Unlock()
 }

@@ -296,27 +296,41 @@ func (b *apiBatches) job(id string) (*apiJob, error) {
 
 // Report implements api.Batches.
 func (b *apiBatches) Report(ctx context.Context, id string) (io.ReadCloser, error) {
-	return b.output(ctx, id, "report.csv", func(st api.BatchStatus) bool { return st.Report != "" })
+	return b.output(ctx, id, "report.csv", func(j *apiJob) bool { return j.report }, false)
 }
 
 // Manifest implements api.Batches.
 func (b *apiBatches) Manifest(ctx context.Context, id string) (io.ReadCloser, error) {
-	return b.output(ctx, id, "manifest.json", func(st api.BatchStatus) bool { return st.Manifest != "" })
+	return b.output(ctx, id, "manifest.json", func(j *apiJob) bool { return j.manifest }, true)
 }
 
-func (b *apiBatches) output(ctx context.Context, id, name string, written func(api.BatchStatus) bool) (io.ReadCloser, error) {
-	st, err := b.Status(ctx, id)
+// output opens one of the batch's files: for a job of this process once it
+// has written it, for any other batch in the journal when it is on disk
+// (the manifest only when the batch's last run completed).
+func (b *apiBatches) output(ctx context.Context, id, name string, written func(*apiJob) bool, needsFinish bool) (io.ReadCloser, error) {
+	ok := false
+	if j, err := b.job(id); err == nil {
+		j.mu.Lock()
+		ok = written(j)
+		j.mu.Unlock()
+	} else {
+		bt, err := b.a.store.GetBatch(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ok = !needsFinish || !bt.Finished.IsZero()
+	}
+	var f *os.File
+	err := fmt.Errorf("batch %s: no %s (yet): %w", id, name, catalog.ErrNotFound)
+	if ok {
+		if f, err = os.Open(filepath.Join(b.dir(), id, name)); errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("batch %s: %s: %w", id, name, catalog.ErrNotFound)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if !written(st) {
-		return nil, fmt.Errorf("batch %s: no %s (yet): %w", id, name, catalog.ErrNotFound)
-	}
-	f, err := os.Open(filepath.Join(b.dir(), id, name))
-	if errors.Is(err, fs.ErrNotExist) {
-		err = fmt.Errorf("batch %s: %s: %w", id, name, catalog.ErrNotFound)
-	}
-	return f, err
+	return f, nil
 }
 
 func (b *apiBatches) status(id string, j *apiJob) api.BatchStatus {

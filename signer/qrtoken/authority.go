@@ -45,33 +45,45 @@ var _ catalog.QRIssuer = (*Authority)(nil)
 // front of every token (PUBLIC_BASE); issued is the key list's issue time
 // and its version the Unix second of it.
 func NewAuthority(root crypto.Signer, base string, keys []DeptKey, issued time.Time, rnd io.Reader) (*Authority, error) {
-	a := &Authority{root: root, base: base, rnd: rnd, keys: map[string]DeptKey{}}
-	var list []Key
+	a := &Authority{root: root, base: base, rnd: rnd}
+	byDept := map[string]DeptKey{}
 	for _, k := range keys {
-		pub, ok := k.Signer.Public().(*ecdsa.PublicKey)
-		if !ok {
+		if _, ok := k.Signer.Public().(*ecdsa.PublicKey); !ok {
 			return nil, invalidf("department %s: QR key is not SM2", k.DeptUSCC)
 		}
-		if _, dup := a.keys[k.DeptUSCC]; dup {
+		if _, dup := byDept[k.DeptUSCC]; dup {
 			return nil, invalidf("department %s has two QR keys", k.DeptUSCC)
 		}
-		a.keys[k.DeptUSCC] = k
-		if len(k.TypeCodes) == 0 { // issues no type yet: not in the list
+		byDept[k.DeptUSCC] = k
+	}
+	if err := a.resign(byDept, uint64(issued.Unix()), issued); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// resign makes keys the authority's keys and signs their list (a
+// department that issues no type yet is left out) as version. The caller
+// holds a.mu or owns a alone; the keys are SM2 (checked by NewAuthority).
+func (a *Authority) resign(keys map[string]DeptKey, version uint64, issued time.Time) error {
+	var list []Key
+	for _, k := range keys {
+		if len(k.TypeCodes) == 0 {
 			continue
 		}
-		list = append(list, Key{Public: pub, DeptName: k.DeptName, DeptUSCC: k.DeptUSCC, TypeCodes: k.TypeCodes,
-			NotBefore: k.NotBefore, NotAfter: k.NotAfter, Status: KeyActive})
+		list = append(list, Key{Public: k.Signer.Public().(*ecdsa.PublicKey), DeptName: k.DeptName, DeptUSCC: k.DeptUSCC,
+			TypeCodes: k.TypeCodes, NotBefore: k.NotBefore, NotAfter: k.NotAfter, Status: KeyActive})
 	}
-	kl, err := NewKeyList(uint64(issued.Unix()), issued, list)
+	kl, err := NewKeyList(version, issued, list)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	doc, err := kl.Sign(root, rnd)
+	doc, err := kl.Sign(a.root, a.rnd)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	a.list, a.listDoc = kl, doc
-	return a, nil
+	a.keys, a.list, a.listDoc = keys, kl, doc
+	return nil
 }
 
 // KeyList returns the key list.
@@ -96,30 +108,14 @@ func (a *Authority) KeyListDocument() []byte {
 func (a *Authority) SetTypeCodes(codes map[string][]string, issued time.Time) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var list []Key
 	keys := map[string]DeptKey{}
 	for uscc, k := range a.keys {
 		if c, ok := codes[uscc]; ok {
 			k.TypeCodes = append([]string(nil), c...)
 		}
 		keys[uscc] = k
-		if len(k.TypeCodes) == 0 {
-			continue
-		}
-		pub := k.Signer.Public().(*ecdsa.PublicKey) // checked by NewAuthority
-		list = append(list, Key{Public: pub, DeptName: k.DeptName, DeptUSCC: k.DeptUSCC, TypeCodes: k.TypeCodes,
-			NotBefore: k.NotBefore, NotAfter: k.NotAfter, Status: KeyActive})
 	}
-	kl, err := NewKeyList(a.list.Version()+1, issued, list)
-	if err != nil {
-		return err
-	}
-	doc, err := kl.Sign(a.root, a.rnd)
-	if err != nil {
-		return err
-	}
-	a.keys, a.list, a.listDoc = keys, kl, doc
-	return nil
+	return a.resign(keys, a.list.Version()+1, issued)
 }
 
 // RootPublic returns the public key that verifies the lists.
