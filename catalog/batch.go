@@ -172,6 +172,7 @@ type BatchJob struct {
 	err     error
 	counts  [5]atomic.Int64 // done, issued, existing, rejected, resumed
 	stopped atomic.Bool
+	elapsed atomic.Int64 // nanoseconds from start to stop, once stopped
 }
 
 // Progress returns a snapshot.
@@ -180,6 +181,9 @@ func (j *BatchJob) Progress() BatchProgress {
 		Done: int(j.counts[0].Load()), Issued: int(j.counts[1].Load()), Existing: int(j.counts[2].Load()),
 		Rejected: int(j.counts[3].Load()), Resumed: int(j.counts[4].Load()), Total: j.total,
 		Elapsed: j.now().Sub(j.start), Finished: j.stopped.Load(),
+	}
+	if p.Finished {
+		p.Elapsed = time.Duration(j.elapsed.Load()) // the rate of a stopped job stays put
 	}
 	if s := p.Elapsed.Seconds(); s > 0 {
 		p.Rate = float64(p.Done) / s
@@ -277,6 +281,7 @@ func (s *Service) StartBatch(ctx context.Context, req BatchRequest) (*BatchJob, 
 				j.err = fmt.Errorf("catalog: batch %s: %w", b.ID, err)
 			}
 		}
+		j.elapsed.Store(int64(j.now().Sub(j.start)))
 		j.stopped.Store(true)
 	}()
 	return j, nil

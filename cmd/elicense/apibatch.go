@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -231,6 +232,17 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 		j.mu.Lock()
 		j.report = true
 		j.mu.Unlock()
+		// The final status outlives the process (see Status).
+		defer func() {
+			st := b.status(id, j)
+			st.Finished = true
+			if runErr != nil {
+				st.Error = runErr.Error()
+			}
+			if err := writeFinalStatus(filepath.Join(out, finalStatusName), bt, st); err != nil {
+				b.a.log.Error("batch status", "batch", id, "err", err)
+			}
+		}()
 		if runErr != nil {
 			return
 		}
@@ -246,9 +258,11 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 }
 
 // Status implements api.Batches. A batch this process has not run (one
-// started before a restart, or by `elicense batch`) is described from its
-// journal: the rows it has issued over all its runs, and whether its last
-// run completed.
+// started before a restart, or by `elicense batch`) is described by the
+// status its last run left in status.json when that run was an API run that
+// ended (same counts, problems and error as before the restart); otherwise
+// from its journal: the rows it has issued over all its runs, and whether
+// its last run completed.
 func (b *apiBatches) Status(ctx context.Context, id string) (api.BatchStatus, error) {
 	if j, err := b.job(id); err == nil {
 		return b.status(id, j), nil
@@ -260,6 +274,9 @@ func (b *apiBatches) Status(ctx context.Context, id string) (api.BatchStatus, er
 	d, err := b.a.store.GetDepartment(ctx, bt.DeptKey)
 	if err != nil {
 		return api.BatchStatus{}, err
+	}
+	if st, ok := readFinalStatus(filepath.Join(b.dir(), id, finalStatusName), bt); ok {
+		return st, nil
 	}
 	st := api.BatchStatus{ID: id, Type: bt.TypeKey, Dept: d.USCC, Total: -1, Finished: true}
 	err = b.a.store.BatchEntries(ctx, id, func(catalog.BatchEntry) error { st.Issued++; return nil })
@@ -355,4 +372,53 @@ func (b *apiBatches) status(id string, j *apiJob) api.BatchStatus {
 	}
 	j.mu.Unlock()
 	return st
+}
+
+// finalStatusName is the file in which an API batch run that ended leaves
+// its last status.
+const finalStatusName = "status.json"
+
+// finalStatus is status.json: the status and the journal's run number it
+// belongs to, so that a later run (say from the CLI, or one killed before
+// it ended) makes it stale.
+type finalStatus struct {
+	Run    int             `json:"run"`
+	Status api.BatchStatus `json:"status"`
+}
+
+func writeFinalStatus(path string, bt *catalog.Batch, st api.BatchStatus) error {
+	if bt == nil {
+		return errors.New("no batch")
+	}
+	b, err := json.Marshal(finalStatus{Run: bt.Runs, Status: st})
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// readFinalStatus returns the stored status when it belongs to the batch's
+// last run; the links are kept only for files that are still there.
+func readFinalStatus(path string, bt *catalog.Batch) (api.BatchStatus, bool) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return api.BatchStatus{}, false
+	}
+	var saved finalStatus
+	if json.Unmarshal(raw, &saved) != nil || saved.Run != bt.Runs || saved.Status.ID != bt.ID {
+		return api.BatchStatus{}, false
+	}
+	st := saved.Status
+	dir := filepath.Dir(path)
+	if st.Report != "" && !fileExists(filepath.Join(dir, "report.csv")) {
+		st.Report = ""
+	}
+	if st.Manifest != "" && (bt.Finished.IsZero() || !fileExists(filepath.Join(dir, "manifest.json"))) {
+		st.Manifest = ""
+	}
+	return st, true
 }

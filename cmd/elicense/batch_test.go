@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -556,14 +558,41 @@ func TestBatchHTTP(t *testing.T) {
 	}
 	// Another department may not read the report.
 	e.must("deptX", req{method: "GET", path: st.Report}, 403)
-	// After a restart (no job in memory) the batch is described from its
-	// journal and its files.
+	// After a restart (no job in memory) the batch's last run is described
+	// as it ended: the same counts, rejected rows and links.
 	fresh := &apiBatches{a: e.app}
 	ctx := context.Background()
 	after, err := fresh.Status(ctx, st.ID)
-	if err != nil || !after.Finished || after.Issued != n-4 || after.Dept != st.Dept || after.Error != "" || after.Report != st.Report || after.Manifest != st.Manifest {
+	if err != nil || !reflect.DeepEqual(after, st) || len(after.Problems) != 4 {
 		t.Fatalf("after a restart: %+v %v (before: %+v)", after, err, st)
 	}
+	// Without that status (lost, unreadable, or left by an earlier run) it
+	// is described from its journal: the rows issued over all its runs.
+	statusFile := filepath.Join(e.app.cfg.DataDir, "batches", st.ID, finalStatusName)
+	bt, err := e.app.store.GetBatch(ctx, st.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := os.ReadFile(statusFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{
+		"unreadable":  []byte("{"),
+		"earlier run": bytes.Replace(saved, []byte(fmt.Sprintf(`"run":%d,`, bt.Runs)), []byte(fmt.Sprintf(`"run":%d,`, bt.Runs-1)), 1),
+		"other batch": bytes.Replace(saved, []byte(st.ID), []byte("B000000000000000000000000"), 1),
+	} {
+		if bytes.Equal(content, saved) {
+			t.Fatalf("%s: status file unchanged", name)
+		}
+		os.WriteFile(statusFile, content, 0o600)
+		after, err := fresh.Status(ctx, st.ID)
+		if err != nil || !after.Finished || after.Issued != n-4 || after.Existing != 0 || after.Total != -1 || after.Dept != st.Dept ||
+			after.Error != "" || after.Report != st.Report || after.Manifest != st.Manifest || after.Problems != nil {
+			t.Fatalf("%s: after a restart: %+v %v (before: %+v)", name, after, err, st)
+		}
+	}
+	os.WriteFile(statusFile, saved, 0o600)
 	rc, err := fresh.Manifest(ctx, st.ID)
 	if err != nil {
 		t.Fatal(err)
