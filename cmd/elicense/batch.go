@@ -159,10 +159,7 @@ func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	// The pipeline's live heap is small (tens of MB) and its garbage is
-	// mostly per-license buffers: collecting at 3× the live heap instead of
-	// 2× halves the collector's share of the CPU for a few tens of MB.
-	defer debug.SetGCPercent(debug.SetGCPercent(200))
+	defer batchGC()()
 	if o.out != "" {
 		if err := os.MkdirAll(o.out, 0o755); err != nil {
 			return err
@@ -275,4 +272,19 @@ func progressLine(p catalog.BatchProgress) string {
 	}
 	return fmt.Sprintf("batch: %d%s rows (issued %d, existing %d, rejected %d), %.0f rows/s%s",
 		p.Done, of, p.Issued, p.Existing, p.Rejected, p.Rate, eta)
+}
+
+// batchGC sets the collector's target to 200 % for a batch pipeline and
+// returns the function that sets it back; an operator's GOGC is left alone.
+// The pipeline's live heap is small (tens of MB) and its garbage is mostly
+// per-license buffers: collecting at 3× the live heap instead of 2× halves
+// the collector's share of the CPU for a few tens of MB. (serve keeps Go's
+// default for its API jobs: there it gained no clear speed and cost 70 MB
+// of peak RSS, see docs/performance.md.)
+func batchGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(200)
+	return func() { debug.SetGCPercent(prev) }
 }

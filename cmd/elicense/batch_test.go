@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -615,4 +616,26 @@ func TestBatchHTTP(t *testing.T) {
 	if st = e.waitBatch("deptY", st.ID); st.Existing != 3 || st.Rejected != 0 || st.Error != "" {
 		t.Fatalf("rows.txt: %+v", st)
 	}
+}
+
+// TestBatchGC: the collector's target is 200 % during a batch and back to
+// what it was after it; an operator's GOGC wins.
+func TestBatchGC(t *testing.T) {
+	gcPercent := func() int { p := debug.SetGCPercent(100); debug.SetGCPercent(p); return p }
+	defer debug.SetGCPercent(debug.SetGCPercent(70))
+	t.Setenv("GOGC", "")
+	restore := batchGC()
+	if got := gcPercent(); got != 200 {
+		t.Fatalf("during a batch: GOGC %d", got)
+	}
+	restore()
+	if got := gcPercent(); got != 70 {
+		t.Fatalf("after a batch: GOGC %d, want 70 back", got)
+	}
+	t.Setenv("GOGC", "70")
+	restore = batchGC()
+	if got := gcPercent(); got != 70 {
+		t.Fatalf("GOGC=70 in the environment: %d during a batch", got)
+	}
+	restore()
 }
