@@ -179,6 +179,7 @@ func New(d Deps) http.Handler {
 	// License catalog: public reads, admin writes.
 	v.GET("/types", s.listTypes)
 	v.GET("/types/:key", s.getType)
+	v.GET("/types/:key/batch-template", s.getBatchTemplate)
 	v.POST("/types", s.allow(catalog.RoleAdmin), s.createType)
 	v.PUT("/types/:key", s.allow(catalog.RoleAdmin), s.updateType)
 	v.POST("/types/:key/publish", s.allow(catalog.RoleAdmin), s.publishType)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"elicense/catalog"
+	"elicense/catalog/batchio"
 )
 
 // MaxPurpose is the longest 用证事由 accepted, in characters.
@@ -383,16 +385,53 @@ func (s *server) listTypes(c *gin.Context) {
 }
 
 func (s *server) getType(c *gin.Context) {
-	who := callerOf(c)
+	t, err := s.visibleType(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, typeOut(t, callerOf(c).p == nil))
+}
+
+// visibleType returns the type of the path's key: a draft one only to
+// the admin (ErrNotFound for anyone else).
+func (s *server) visibleType(c *gin.Context) (*catalog.LicenseType, error) {
 	t, err := s.Store.GetType(c.Request.Context(), c.Param("key"))
-	if err == nil && t.Status != catalog.TypePublished && who.role() != catalog.RoleAdmin {
+	if err == nil && t.Status != catalog.TypePublished && callerOf(c).role() != catalog.RoleAdmin {
 		err = fmt.Errorf("api: type %s: %w", t.Key, catalog.ErrNotFound)
+	}
+	return t, err
+}
+
+// getBatchTemplate sends an empty batch file for a type: its header row
+// of item labels (format=xlsx, the default, with a sheet of notes; or
+// format=csv). Visible as getType is.
+func (s *server) getBatchTemplate(c *gin.Context) {
+	format := c.DefaultQuery("format", "xlsx")
+	if format != "xlsx" && format != "csv" {
+		s.fail(c, &catalog.ValidationError{Problems: []catalog.FieldError{{Item: "format", Code: catalog.CodeBadOption, Message: "format 应为 xlsx 或 csv"}}})
+		return
+	}
+	t, err := s.visibleType(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var buf bytes.Buffer
+	ctype := "text/csv; charset=utf-8"
+	if format == "csv" {
+		err = batchio.WriteCSVTemplate(&buf, t)
+	} else {
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		err = batchio.WriteXLSXTemplate(&buf, t)
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, typeOut(t, who.p == nil))
+	name := t.Key + "." + format
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"; filename*=UTF-8''`+url.PathEscape(t.Name+"-批量签发模板."+format))
+	c.Data(http.StatusOK, ctype, buf.Bytes())
 }
 
 // checkType adds the checks that need the store and templates to

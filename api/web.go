@@ -232,6 +232,7 @@ func flashText(code string) string {
 
 type errorView struct {
 	Message   string
+	Problems  []catalog.FieldError // of a validation error: every problem, as the API lists them
 	RequestID string
 	Back      string
 }
@@ -255,8 +256,11 @@ func (s *server) webError(c *gin.Context, err error) {
 	if a := areaOfPath(c.Request.URL.Path); a != "" {
 		back = "/" + a
 	}
-	s.page(c, row.status, "error", view{Title: "出错了", Area: areaOfPath(c.Request.URL.Path),
-		Data: errorView{Message: msg, RequestID: requestIDOf(c), Back: back}})
+	ev := errorView{Message: msg, RequestID: requestIDOf(c), Back: back}
+	if ve := (*catalog.ValidationError)(nil); errors.As(err, &ve) {
+		ev.Problems = ve.Problems
+	}
+	s.page(c, row.status, "error", view{Title: "出错了", Area: areaOfPath(c.Request.URL.Path), Data: ev})
 }
 
 // noRoute answers unknown paths: an HTML page for browsers, JSON otherwise.

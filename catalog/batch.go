@@ -220,6 +220,13 @@ func (s *Service) StartBatch(ctx context.Context, req BatchRequest) (*BatchJob, 
 	if err != nil {
 		return nil, err
 	}
+	if cs, ok := req.Source.(ColumnSource); ok {
+		keys, err := MatchColumns(t, cs.Columns())
+		if err != nil {
+			return nil, err
+		}
+		cs.SetColumns(keys)
+	}
 	now := s.Now()
 	nb := req.Batch
 	nb.DeptKey, nb.Year, nb.Started, nb.Runs = dept.Key, now.Format("2006"), now, 0

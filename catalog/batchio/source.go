@@ -40,7 +40,7 @@ func Open(path string) (Source, error) {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		return closer{src, f}, nil
+		return csvFile{src, f}, nil
 	case ".jsonl", ".ndjson":
 		f, err := os.Open(path)
 		if err != nil {
@@ -60,9 +60,18 @@ type closer struct {
 
 func (c closer) Close() error { return c.c.Close() }
 
+// csvFile keeps the CSV's column methods (catalog.ColumnSource).
+type csvFile struct {
+	*CSV
+	f *os.File
+}
+
+func (c csvFile) Close() error { return c.f.Close() }
+
 // --- CSV ---
 
-// CSV reads rows from CSV with a header of item keys.
+// CSV reads rows from CSV with a header row of column names (item keys, or
+// labels that catalog.MatchColumns turns into keys).
 type CSV struct {
 	r      *csv.Reader
 	header []string
@@ -151,8 +160,19 @@ func blank(rec []string) bool {
 	return true
 }
 
-// Header returns the item keys of the columns.
-func (c *CSV) Header() []string { return c.header }
+// Columns returns the column names of the header row (catalog.ColumnSource).
+func (c *CSV) Columns() []string { return c.header }
+
+// SetColumns implements catalog.ColumnSource.
+func (c *CSV) SetColumns(keys []string) { c.header = setColumns(c.header, keys) }
+
+// setColumns returns keys when it fits the header, else the header.
+func setColumns(header, keys []string) []string {
+	if len(keys) != len(header) {
+		return header
+	}
+	return append([]string(nil), keys...)
+}
 
 // Next implements catalog.RowSource.
 func (c *CSV) Next() (catalog.BatchRow, error) {
@@ -359,6 +379,12 @@ func (x *XLSX) Next() (catalog.BatchRow, error) {
 		return rowOf(x.header, rec, x.num), nil
 	}
 }
+
+// Columns returns the column names of the header row (catalog.ColumnSource).
+func (x *XLSX) Columns() []string { return x.header }
+
+// SetColumns implements catalog.ColumnSource.
+func (x *XLSX) SetColumns(keys []string) { x.header = setColumns(x.header, keys) }
 
 // Close releases the workbook.
 func (x *XLSX) Close() error {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"elicense/catalog"
@@ -149,6 +152,18 @@ func FuzzReadCSV(f *testing.F) {
 			}
 			return
 		}
+		// The column names of any header either match the type or are
+		// refused with a problem per column or missing item.
+		fuzzType := &catalog.LicenseType{Key: "x", Name: "测试证", Items: []catalog.Item{
+			{Key: "a", Label: "名", Required: true}, {Key: "b", Label: "（乙）"}}}
+		if keys, err := catalog.MatchColumns(fuzzType, src.Columns()); err == nil {
+			if len(keys) != len(src.Columns()) {
+				t.Fatalf("%d keys for %d columns", len(keys), len(src.Columns()))
+			}
+			src.SetColumns(keys)
+		} else if ve, ok := err.(*catalog.ValidationError); !ok || len(ve.Problems) == 0 {
+			t.Fatalf("column error %v", err)
+		}
 		last := 1
 		for n := 0; ; n++ {
 			r, err := src.Next()
@@ -168,8 +183,8 @@ func FuzzReadCSV(f *testing.F) {
 			if r.Err != nil && !strings.Contains(r.Err.Error(), "row ") {
 				t.Fatalf("error without row number: %v", r.Err)
 			}
-			if r.Err == nil && len(r.Values) > len(src.Header()) {
-				t.Fatalf("%d values for %d columns", len(r.Values), len(src.Header()))
+			if r.Err == nil && len(r.Values) > len(src.Columns()) {
+				t.Fatalf("%d values for %d columns", len(r.Values), len(src.Columns()))
 			}
 			if n > len(data)+1 {
 				t.Fatal("more rows than bytes")
@@ -203,4 +218,82 @@ func FuzzReadJSONL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestColumns: CSV and XLSX files opened by Open name their columns and key
+// later rows by the names SetColumns gives; JSON Lines has no columns.
+func TestColumns(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "rows.csv")
+	if err := os.WriteFile(csvPath, []byte("经营者名称,许可证编号\n甲,JY1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	xlsxPath := filepath.Join(dir, "rows.xlsx")
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]string{"经营者名称", "许可证编号"})
+	f.SetSheetRow("Sheet1", "A2", &[]string{"甲", "JY1"})
+	if err := f.SaveAs(xlsxPath); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, path := range []string{csvPath, xlsxPath} {
+		src, err := batchio.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, ok := src.(catalog.ColumnSource)
+		if !ok {
+			t.Fatalf("%s: %T is no catalog.ColumnSource", filepath.Ext(path), src)
+		}
+		if got := cs.Columns(); !reflect.DeepEqual(got, []string{"经营者名称", "许可证编号"}) {
+			t.Fatalf("%s: columns %v", filepath.Ext(path), got)
+		}
+		cs.SetColumns([]string{"only one"}) // wrong length: ignored
+		cs.SetColumns([]string{"holder_name", "license_no"})
+		rows := readAll(t, src)
+		if len(rows) != 1 || !reflect.DeepEqual(rows[0].Values, map[string]string{"holder_name": "甲", "license_no": "JY1"}) {
+			t.Fatalf("%s: rows %+v", filepath.Ext(path), rows)
+		}
+		src.Close()
+	}
+	jsonl := filepath.Join(dir, "rows.jsonl")
+	os.WriteFile(jsonl, []byte(`{"holder_name":"甲"}`+"\n"), 0o600)
+	src, err := batchio.Open(jsonl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, ok := src.(catalog.ColumnSource); ok {
+		t.Fatal("JSON Lines rows have no columns")
+	}
+}
+
+// TestTemplateColumns: the template's column names lead back to the type's
+// items; a label that would not (empty, or equal to another item's key or
+// an earlier label) falls back to the key.
+func TestTemplateColumns(t *testing.T) {
+	ty := &catalog.LicenseType{Key: "x", Name: "测试证", Items: []catalog.Item{
+		{Key: "holder_name", Label: "姓名", Required: true},
+		{Key: "nick", Label: "姓名"},            // the same label as an earlier item
+		{Key: "code", Label: "holder_name"},   // a label equal to another key
+		{Key: "blank", Label: " "},            // no label
+		{Key: "addr", Label: "住址,（详细）\"门牌\""}, // needs CSV quoting
+	}}
+	cols := batchio.TemplateColumns(ty)
+	want := []string{"*姓名", "nick", "code", "blank", "住址,（详细）\"门牌\""}
+	if !reflect.DeepEqual(cols, want) {
+		t.Fatalf("columns %q, want %q", cols, want)
+	}
+	keys, err := catalog.MatchColumns(ty, cols)
+	if err != nil || !reflect.DeepEqual(keys, []string{"holder_name", "nick", "code", "blank", "addr"}) {
+		t.Fatalf("read back: %v %v", keys, err)
+	}
+	var buf bytes.Buffer
+	if err := batchio.WriteCSVTemplate(&buf, ty); err != nil {
+		t.Fatal(err)
+	}
+	src, err := batchio.NewCSV(&buf)
+	if err != nil || !reflect.DeepEqual(src.Columns(), want) {
+		t.Fatalf("CSV template read back: %q %v", src.Columns(), err)
+	}
 }

@@ -405,6 +405,7 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 		{name: "get type", r: fixed(req{method: "GET", path: "/api/v1/types/special-operations"}), want: [8]int{200, 200, 200, 200, 200, 200, 200, 200}},
 		{name: "create type", r: fixed(req{method: "POST", path: "/api/v1/types", json: typeBody}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 201}},
 		{name: "update type", r: fixed(req{method: "PUT", path: "/api/v1/types/test-ops", json: typeBody}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 200}},
+		{name: "batch template of a draft type", r: fixed(req{method: "GET", path: "/api/v1/types/test-ops/batch-template"}), want: [8]int{404, 404, 404, 404, 404, 404, 404, 200}},
 		{name: "publish type", r: fixed(req{method: "POST", path: "/api/v1/types/test-ops/publish"}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 200}},
 		{name: "list keys", r: fixed(req{method: "GET", path: "/api/v1/keys"}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 200},
 			check: notContains(e.keys["deptX"])},
@@ -461,6 +462,13 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 		{name: "public verify qr", r: func(string) req {
 			return req{method: "POST", path: "/api/v1/public/verify/qr", json: map[string]string{"text": qrFor()}}
 		}, want: [8]int{200, 200, 200, 200, 200, 200, 200, 200}},
+		{name: "batch template", r: fixed(req{method: "GET", path: "/api/v1/types/special-operations/batch-template?format=csv"}),
+			want: [8]int{200, 200, 200, 200, 200, 200, 200, 200},
+			check: func(t *testing.T, who string, body []byte) {
+				if !bytes.HasPrefix(body, []byte("\uFEFF*姓名,")) {
+					t.Errorf("template: %q", body)
+				}
+			}},
 		{name: "key list", r: fixed(req{method: "GET", path: "/api/v1/qr/keys"}), want: [8]int{200, 200, 200, 200, 200, 200, 200, 200}},
 		{name: "status list", r: fixed(req{method: "GET", path: "/api/v1/qr/status"}), want: [8]int{200, 200, 200, 200, 200, 200, 200, 200}},
 		{name: "holder licenses", r: fixed(req{method: "GET", path: "/api/v1/holder/licenses"}), want: [8]int{401, 200, 200, 403, 403, 403, 403, 403},

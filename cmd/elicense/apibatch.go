@@ -161,6 +161,10 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 	if err != nil {
 		return api.BatchStatus{}, badFile(err.Error())
 	}
+	if err := matchColumns(rows, t); err != nil {
+		rows.Close()
+		return api.BatchStatus{}, err
+	}
 	total := -1
 	switch ext {
 	case ".csv":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -28,8 +29,10 @@ func newBatchCommand(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "batch --type KEY --input FILE [--dept KEY] [--out DIR] [--report FILE] [--workers N]",
 		Short: "Issue licenses from a CSV, XLSX or JSON Lines file: resumable, with a per-row report and a signed manifest",
-		Long: `Issue one license per row of FILE (.csv with a header of item keys, UTF-8 or GB18030;
-.xlsx, first sheet; .jsonl, one JSON object per line). Running the same file again resumes the
+		Long: `Issue one license per row of FILE (.csv with a header row naming the items by key or label, UTF-8 or
+GB18030; .xlsx, first sheet, the same header; .jsonl, one JSON object per line). A header with
+a column that is no item of the type, or without a required item, is refused before any row
+(exit 3, one line per problem). Running the same file again resumes the
 batch: rows already issued are reported as existing and nothing is issued twice.
 The report (CSV, default FILE.report.csv) has one line per row, or per problem of a rejected
 row; the manifest (default FILE.manifest.json) is signed with the department's signer key.
@@ -59,7 +62,7 @@ Exit status 1 when any row was rejected.`,
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or none")
 	f.DurationVar(&o.every, "progress-every", 5*time.Second, "interval of progress lines when not on a terminal")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run here (diagnostics)")
-	cmd.AddCommand(newBatchVerifyCommand(g))
+	cmd.AddCommand(newBatchVerifyCommand(g), newBatchTemplateCommand(g))
 	return cmd
 }
 
@@ -142,6 +145,17 @@ func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Wr
 	t, err := a.store.GetType(ctx, o.typeKey)
 	if err != nil {
 		return fmt.Errorf("batch: type %q: %w", o.typeKey, err)
+	}
+	if err := matchColumns(src, t); err != nil {
+		var ve *catalog.ValidationError
+		if errors.As(err, &ve) {
+			fmt.Fprintf(stderr, "the columns of %s do not fit %s (%s):\n", filepath.Base(o.input), t.Key, t.Name)
+			for _, p := range ve.Problems {
+				fmt.Fprintf(stderr, "  %s\t%s\t%s\n", p.Item, p.Code, p.Message)
+			}
+			err = fmt.Errorf("batch: %d problem(s) with the header row; nothing issued", len(ve.Problems))
+		}
+		return usageErr(err)
 	}
 	deptKey := o.dept
 	if deptKey == "" && len(t.IssuingDepts) == 1 {
@@ -287,4 +301,60 @@ func batchGC() (restore func()) {
 	}
 	prev := debug.SetGCPercent(200)
 	return func() { debug.SetGCPercent(prev) }
+}
+
+// matchColumns names the columns of a CSV or XLSX source by the type's item
+// keys (see catalog.MatchColumns) before anything is written for the batch.
+func matchColumns(src catalog.RowSource, t *catalog.LicenseType) error {
+	cs, ok := src.(catalog.ColumnSource)
+	if !ok {
+		return nil
+	}
+	keys, err := catalog.MatchColumns(t, cs.Columns())
+	if err != nil {
+		return err
+	}
+	cs.SetColumns(keys)
+	return nil
+}
+
+func newBatchTemplateCommand(g *globalFlags) *cobra.Command {
+	var typeKey, out string
+	cmd := &cobra.Command{
+		Use:   "template --type KEY --out FILE.xlsx|FILE.csv",
+		Short: "Write an empty batch file for a type: the header row of item labels (XLSX: text columns, drop-down lists, a sheet of notes)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ext := strings.ToLower(filepath.Ext(out))
+			if typeKey == "" || out == "" || ext != ".xlsx" && ext != ".csv" {
+				return usageErr(fmt.Errorf("batch template: --type and --out FILE.xlsx or FILE.csv are required"))
+			}
+			a, err := openCLI(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			t, err := a.store.GetType(cmd.Context(), typeKey)
+			if err != nil {
+				return fmt.Errorf("batch template: type %q: %w", typeKey, err)
+			}
+			var buf bytes.Buffer
+			if ext == ".csv" {
+				err = batchio.WriteCSVTemplate(&buf, t)
+			} else {
+				err = batchio.WriteXLSXTemplate(&buf, t)
+			}
+			if err == nil {
+				err = os.WriteFile(out, buf.Bytes(), 0o644)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d columns of %s (%s)\n", out, len(t.Items), t.Key, t.Name)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&typeKey, "type", "", "license type key")
+	cmd.Flags().StringVar(&out, "out", "", "where to write: .xlsx or .csv")
+	return cmd
 }

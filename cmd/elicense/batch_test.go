@@ -27,9 +27,14 @@ import (
 
 	"elicense/api"
 	"elicense/catalog"
+	"elicense/catalog/batchio"
 	"elicense/catalog/boltstore"
 	"elicense/signer"
 )
+
+// foodLabels are foodHeader's items by their labels, as a department's own
+// sheet names its columns.
+var foodLabels = []string{"*经营者名称", "统一社会信用代码", "法定代表人(负责人)", "住所", "经营场所", "主体业态", "经营项目", "许可证编号", "日常监督管理机构", "投诉举报电话", "发证日期", "有效期至"}
 
 var foodHeader = []string{"holder_name", "holder_code", "legal_rep", "address", "premises", "business_kind", "business_items", "license_no", "supervisor", "phone", "valid_from", "valid_until"}
 
@@ -229,9 +234,12 @@ func TestBatchPlantedRows(t *testing.T) {
 	}
 	countLicenses(t, dir, n-want)
 
-	// The same rows as XLSX, into the same starting state, give the same report.
+	// The same rows as XLSX, into the same starting state, give the same
+	// report, also with the column names a department's own sheet has:
+	// the items' labels (brackets of either width, a required marker).
 	xin := filepath.Join(work, "rows.xlsx")
-	writeXLSXFile(t, xin, rows)
+	labelled := append([][]string{foodLabels}, rows[1:]...)
+	writeXLSXFile(t, xin, labelled)
 	cli(t, "batch", "--data-dir", clean, "--type", "food-business", "--input", xin, "--progress", "none")
 	third := readReport(t, xin+".report.csv")
 	if len(third) != len(first) {
@@ -638,4 +646,184 @@ func TestBatchGC(t *testing.T) {
 		t.Fatalf("GOGC=70 in the environment: %d during a batch", got)
 	}
 	restore()
+}
+
+// TestBatchHeader: a header row that does not fit the type is refused before
+// any row is read, with every problem named, by the CLI and over HTTP; no
+// batch is recorded.
+func TestBatchHeader(t *testing.T) {
+	dir := demoData(t)
+	work := t.TempDir()
+	rows := plantedTable(5)
+	rows[0] = append([]string{"序号"}, foodHeader[1:]...) // holder_name missing, an extra column
+	for i := 1; i < len(rows); i++ {
+		rows[i] = append([]string{strconv.Itoa(i)}, rows[i][1:]...)
+	}
+	in := filepath.Join(work, "rows.csv")
+	writeCSVFile(t, in, rows)
+	stdout, stderr, code := cli(t, "batch", "--data-dir", dir, "--type", "food-business", "--input", in, "--progress", "none")
+	if code == 0 || !strings.Contains(stderr, "序号") || !strings.Contains(stderr, "unknown_item") ||
+		!strings.Contains(stderr, "holder_name") || !strings.Contains(stderr, "经营者名称") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(in + ".report.csv"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a report for a refused file: %v", err)
+	}
+	st, err := boltstore.Open(filepath.Join(dir, "elicense.db"), &boltstore.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ft, err := st.GetType(ctx, "food-business")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, _, err := sourceDigest(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.GetBatch(ctx, batchID(ft.Key, ft.IssuingDepts[0], digest))
+	st.Close()
+	if !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("a batch recorded for a refused file: %v", err)
+	}
+
+	e := newAPIEnv(t, api.Limits{KeyRate: 1000, KeyBurst: 1000})
+	var csvText strings.Builder
+	cw := csv.NewWriter(&csvText)
+	cw.WriteAll(rows)
+	res := e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "rows.csv", "file": csvText.String()}}, 422)
+	var body struct {
+		Error struct {
+			Code   string `json:"code"`
+			Fields []struct{ Item, Code, Message string }
+		} `json:"error"`
+	}
+	res.json(t, &body)
+	got := map[string]string{}
+	for _, f := range body.Error.Fields {
+		got[f.Item] = f.Code
+	}
+	if len(got) != 2 || got["序号"] != "unknown_item" || got["holder_name"] != "required" {
+		t.Fatalf("422 body: %+v", body)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(e.app.cfg.DataDir, "batches", "incoming")); len(ents) != 0 {
+		t.Fatalf("the refused upload was left behind: %v", ents)
+	}
+}
+
+// TestBatchTemplate: the template a department downloads, filled in as it
+// would be (an 18-digit code typed into a text cell, an option from the
+// drop-down), is issued as it is, XLSX over HTTP and CSV with the CLI.
+func TestBatchTemplate(t *testing.T) {
+	e := newAPIEnv(t, api.Limits{KeyRate: 1000, KeyBurst: 1000})
+	ctx := context.Background()
+	ft, err := e.app.store.GetType(ctx, "food-business")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.must("anon", req{method: "GET", path: "/api/v1/types/food-business/batch-template"}, 200)
+	if cd := res.header.Get("Content-Disposition"); !strings.Contains(cd, `filename="food-business.xlsx"`) || !strings.Contains(cd, "filename*=UTF-8''") {
+		t.Fatalf("Content-Disposition %q", cd)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(res.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) != 2 || sheets[1] != "填写说明" {
+		t.Fatalf("sheets %v", sheets)
+	}
+	rows, err := f.GetRows(sheets[0])
+	if err != nil || len(rows) != 1 || !reflect.DeepEqual(rows[0], batchio.TemplateColumns(ft)) {
+		t.Fatalf("template rows %v (%v)", rows, err)
+	}
+	if rows[0][0] != "*经营者名称" {
+		t.Fatalf("first column %q", rows[0][0])
+	}
+	// Every column is text, so a typed 18-digit code stays a code.
+	for i := range rows[0] {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		id, err := f.GetCellStyle(sheets[0], col+"5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.GetStyle(id)
+		if err != nil || st.NumFmt != 49 {
+			t.Fatalf("column %s: style %+v (%v), want number format 49 (text)", col, st, err)
+		}
+	}
+	// An item with options gets a drop-down list (性别 of special-operations).
+	so, err := excelize.OpenReader(bytes.NewReader(e.must("anon", req{method: "GET", path: "/api/v1/types/special-operations/batch-template"}, 200).body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dvs, err := so.GetDataValidations("证照数据")
+	so.Close()
+	if err != nil || len(dvs) != 1 || !strings.Contains(dvs[0].Formula1, "男,女") || !strings.HasPrefix(dvs[0].Sqref, "C2:") {
+		t.Fatalf("drop-down lists: %+v (%v)", dvs, err)
+	}
+	notes, _ := f.GetRows(sheets[1])
+	if len(notes) != 2+len(ft.Items) || notes[2+1][1] != "holder_code" || notes[2+1][3] != "18 位统一社会信用代码" {
+		t.Fatalf("notes: %v", notes)
+	}
+	// Fill the first sheet by columns, as the department does.
+	const n = 20
+	col := map[string]int{}
+	for i, k := range foodHeader {
+		col[k] = i
+	}
+	for r := 0; r < n; r++ {
+		vals := foodRow(r)
+		for i, it := range ft.Items {
+			cell, _ := excelize.CoordinatesToCellName(i+1, r+2)
+			f.SetCellStr(sheets[0], cell, vals[col[it.Key]])
+		}
+	}
+	var filled bytes.Buffer
+	if _, err := f.WriteTo(&filled); err != nil {
+		t.Fatal(err)
+	}
+	var st api.BatchStatus
+	e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "模板.xlsx", "file": filled.String()}}, 202).json(t, &st)
+	if st = e.waitBatch("deptY", st.ID); st.Issued != n || st.Rejected != 0 || st.Error != "" {
+		t.Fatalf("filled XLSX template: %+v", st)
+	}
+
+	// The CSV template with rows appended, through the CLI.
+	csvT := e.must("anon", req{method: "GET", path: "/api/v1/types/food-business/batch-template?format=csv"}, 200).body
+	var buf bytes.Buffer
+	buf.Write(csvT)
+	cw := csv.NewWriter(&buf)
+	for r := n; r < 2*n; r++ {
+		vals := foodRow(r)
+		line := make([]string, len(ft.Items))
+		for i, it := range ft.Items {
+			line[i] = vals[col[it.Key]]
+		}
+		cw.Write(line)
+	}
+	cw.Flush()
+	e.must("anon", req{method: "GET", path: "/api/v1/types/food-business/batch-template?format=pdf"}, 422)
+	e.must("anon", req{method: "GET", path: "/api/v1/types/no-such-type/batch-template"}, 404)
+	in := filepath.Join(t.TempDir(), "模板.csv")
+	os.WriteFile(in, buf.Bytes(), 0o600)
+	e.app.Close()
+	// `elicense batch template` writes the same file.
+	cliT := filepath.Join(t.TempDir(), "t.csv")
+	mustCLI(t, "batch", "template", "--data-dir", e.app.cfg.DataDir, "--type", "food-business", "--out", cliT)
+	if b, err := os.ReadFile(cliT); err != nil || !bytes.Equal(b, csvT) {
+		t.Fatalf("CLI template %q, API %q (%v)", b, csvT, err)
+	}
+	if _, _, code := cli(t, "batch", "template", "--data-dir", e.app.cfg.DataDir, "--type", "food-business", "--out", "t.pdf"); code != 3 {
+		t.Fatalf("--out t.pdf: exit %d", code)
+	}
+	if stdout, stderr, code := cli(t, "batch", "--data-dir", e.app.cfg.DataDir, "--type", "food-business", "--input", in, "--progress", "none"); code != 0 {
+		t.Fatalf("filled CSV template: exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := readReport(t, in+".report.csv")
+	if len(lines) != n || lines[0].outcome != "issued" {
+		t.Fatalf("CSV template report: %+v", lines)
+	}
 }

@@ -463,6 +463,24 @@ func TestWebPages(t *testing.T) {
 		"赵强,340202199001011230,男,1990-01-01,电工作业,皖A042025000802,2021-01-01,2025-01-01,2031-01-01\n"
 	csvPath := filepath.Join(tmp, "rows.csv")
 	os.WriteFile(csvPath, []byte(csv), 0o600)
+	// The console links each type's batch template.
+	tmpl := webGet(t, ctx, "batch template link", chromedp.Navigate(u("/console")), chromedp.Evaluate[string](
+		`(function () { var a = document.querySelector('#batch-templates a'); var x = new XMLHttpRequest(); x.open('GET', a.href, false); x.overrideMimeType('text/plain; charset=x-user-defined'); x.send(); return x.status + ' ' + x.getResponseHeader('Content-Type') + ' ' + x.responseText.slice(0, 2); })()`))
+	if !strings.HasPrefix(tmpl, "200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet PK") {
+		t.Errorf("the console's template link: %.200s", tmpl)
+	}
+	// A sheet with a column the type lacks is refused with every problem.
+	badPath := filepath.Join(tmp, "bad.csv")
+	os.WriteFile(badPath, []byte("序号,"+csv), 0o600)
+	webDo(t, ctx, "batch with a bad header",
+		chromedp.Navigate(u("/console")),
+		chromedp.SetUploadFiles(chromedp.ID("batch-file"), []string{badPath}),
+		chromedp.Submit(chromedp.ID("batch-file")),
+		chromedp.WaitVisible(chromedp.ID("error-problems")))
+	if p := webText(ctx, t, "#error-problems"); !strings.Contains(p, "“序号”") || !strings.Contains(p, "unknown_item") {
+		t.Errorf("problems of a bad header: %q", p)
+	}
+	e.shot(t, ctx, "console-batch-refused")
 	webDo(t, ctx, "batch",
 		chromedp.Navigate(u("/console")),
 		chromedp.SetUploadFiles(chromedp.ID("batch-file"), []string{csvPath}),
