@@ -138,7 +138,11 @@ type server struct {
 	limiter  *limiters
 	lists    *listCache
 	tickets  *qrtoken.MemoryTicketCache
-	web      *webUI
+	// ticketsSince is when tickets began: dynamic codes issued before
+	// (by an earlier run of the server) are refused, as their uses are
+	// not in memory.
+	ticketsSince time.Time
+	web          *webUI
 }
 
 // New returns the HTTP handler of the service.
@@ -158,6 +162,7 @@ func New(d Deps) http.Handler {
 	s.limiter = newLimiters()
 	s.lists = &listCache{}
 	s.tickets = qrtoken.NewMemoryTicketCache(1 << 16)
+	s.ticketsSince = d.Now()
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

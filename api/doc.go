@@ -40,7 +40,9 @@
 //   - Holder and page sessions, rate-limit buckets, development login codes and
 //     dynamic-QR tickets live in memory: a restart logs every holder out, and
 //     several server processes do not share them (put the tickets in a shared
-//     store before running more than one).
+//     store before running more than one). A dynamic code issued before this
+//     handler was made fails its ticket check (its earlier uses are unknown);
+//     the holder shows a fresh one.
 //   - The status list is rebuilt after a status change made through this
 //     handler, and otherwise at most Limits.StatusTTL old (changes made by
 //     other processes, expiry).

@@ -240,7 +240,7 @@ func (s *server) checkQR(c *gin.Context, who *caller, text, purpose string) (qrR
 		return qrResult{}, nil, err
 	}
 	now := s.Now()
-	res := qrtoken.Verify(text, qrtoken.VerifyOptions{Keys: s.QR.KeyList(), Status: status, Now: now, Seen: s.tickets})
+	res := qrtoken.Verify(text, qrtoken.VerifyOptions{Keys: s.QR.KeyList(), Status: status, Now: now, Seen: s.tickets, SeenSince: s.ticketsSince})
 	out := qrResult{Valid: res.Valid, Reason: string(res.Reason), Format: "qr", Checks: []qrCheck{}}
 	if out.Valid {
 		out.Reason = "ok"

@@ -45,7 +45,7 @@ func verdictOf(out qrResult, l *catalog.License, st catalog.Status) verdict {
 	case string(qrtoken.CheckWindow):
 		return verdict{Tone: "unknown", Title: "无法验证", Reason: "动态二维码已超过有效时间，请持证人刷新后重新出示。", Check: out.Reason}
 	case string(qrtoken.CheckTicket):
-		return verdict{Tone: "unknown", Title: "无法验证", Reason: "该动态二维码已被核验过一次（每个动态码只能使用一次），请持证人刷新后重新出示。", Check: out.Reason}
+		return verdict{Tone: "unknown", Title: "无法验证", Reason: "该动态二维码已被核验过，或生成于本服务重启之前（每个动态码只能使用一次），请持证人刷新后重新出示。", Check: out.Reason}
 	}
 	if l == nil {
 		return verdict{Tone: "unknown", Title: "无法验证", Reason: "二维码签名真实，但证照库中查无此证照，请联系发证部门。", Check: "registry"}

@@ -730,3 +730,44 @@ func TestTypeReachesQRKeyList(t *testing.T) {
 		t.Fatalf("after publishing: allowed %v, version %d → %d", allows(after), before.Version(), after.Version())
 	}
 }
+
+// TestDynamicQRAcrossRestart: the server keeps used tickets in memory, so a
+// dynamic code issued before it started (by an earlier run, whose uses it
+// cannot know) is refused at the ticket check; a fresh code passes once.
+func TestDynamicQRAcrossRestart(t *testing.T) {
+	e := newAPIEnv(t, api.Limits{KeyRate: 1000, KeyBurst: 1000})
+	e.login("holderA", holderA)
+	id := e.issue("deptX", "special-operations", specialOps(holderA, "皖A042025000501"))
+	ctx := context.Background()
+	l, err := e.app.store.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa, err := e.app.QR(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _, err := qa.DynamicText(l, time.Now().Add(-30*time.Second), 120*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(text string) (res struct {
+		Valid     bool
+		Authentic bool
+		Reason    string
+	}) {
+		e.must("clerk", req{method: "POST", path: "/api/v1/verify/qr", json: map[string]string{"text": text, "purpose": "现场亮证"}}, 200).json(t, &res)
+		return res
+	}
+	if r := verify(old); r.Valid || r.Reason != "ticket" || !r.Authentic {
+		t.Fatalf("a code issued before the server started: %+v", r)
+	}
+	var q struct{ Text string }
+	e.must("holderA", req{method: "POST", path: "/api/v1/holder/licenses/" + esc(id) + "/qr"}, 200).json(t, &q)
+	if r := verify(q.Text); !r.Valid {
+		t.Fatalf("a fresh code: %+v", r)
+	}
+	if r := verify(q.Text); r.Valid || r.Reason != "ticket" {
+		t.Fatalf("the fresh code again: %+v", r)
+	}
+}

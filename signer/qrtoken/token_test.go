@@ -3,6 +3,7 @@ package qrtoken_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/big"
 	"reflect"
 	"strings"
@@ -527,6 +528,29 @@ func TestDynamicWindowAndReplay(t *testing.T) {
 			t.Fatalf("another ticket: %s", res.Reason)
 		}
 	})
+	// A cache that began recording after the token was issued (a
+	// restarted server's memory) cannot know an earlier use: refused.
+	// Compared in whole seconds: a code issued in the second the cache
+	// began passes.
+	for _, tc := range []struct {
+		since time.Time
+		valid bool
+	}{
+		{iat.Add(-time.Second), true},
+		{iat, true},
+		{iat.Add(999 * time.Millisecond), true},
+		{iat.Add(time.Second), false},
+		{iat.Add(100 * time.Second), false},
+	} {
+		t.Run(fmt.Sprintf("cache since %v", tc.since.Sub(iat)), func(t *testing.T) {
+			o := e.opts()
+			o.Now, o.SeenSince = iat.Add(110*time.Second), tc.since
+			res := qrtoken.Verify(text, o)
+			if res.Valid != tc.valid || !tc.valid && res.Reason != qrtoken.CheckTicket {
+				t.Fatalf("Valid %v Reason %q, want %v: %+v", res.Valid, res.Reason, tc.valid, res.Checks)
+			}
+		})
+	}
 	t.Run("no ticket cache", func(t *testing.T) {
 		o := e.opts()
 		o.Seen = nil

@@ -130,6 +130,13 @@ type VerifyOptions struct {
 	// Seen records the tickets of dynamic tokens. Nil means replay is not
 	// checked (a warning).
 	Seen TicketCache
+	// SeenSince is when Seen began to record. A dynamic token issued
+	// before it may have been used while Seen was not recording (say,
+	// before a restart of a process whose Seen lives in memory), so its
+	// ticket check fails and the holder shows a fresh code (compared in
+	// whole seconds, as tokens carry their issue time). Zero: Seen covers
+	// every use (a persisted cache).
+	SeenSince time.Time
 	// Skew is the clock tolerance for dynamic tokens; 0 means DefaultSkew,
 	// a negative value means none.
 	Skew time.Duration
@@ -502,6 +509,9 @@ func checkWindow(c *checker, cl *Claims, opts VerifyOptions) {
 		c.set(CheckTicket, Skip, "not recorded: the token already failed")
 	case opts.Seen == nil:
 		c.set(CheckTicket, Warn, "no ticket cache: replay not checked")
+	case iat.Before(opts.SeenSince.Truncate(time.Second)): // iat has whole seconds
+		c.set(CheckTicket, Fail, "issued %v before the ticket record began: an earlier use is unknown; show a fresh code",
+			opts.SeenSince.Sub(iat).Round(time.Second))
 	default:
 		fresh, err := opts.Seen.Use(cl.Ticket, end, now)
 		switch {
