@@ -7,11 +7,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 	"github.com/spf13/pflag"
+
+	"elicense/api"
 )
 
 // Config is the whole configuration. Precedence: flags > environment > config
@@ -38,6 +42,59 @@ type Config struct {
 	IdentityAudience      string `toml:"identity_audience"`
 	// TrustedProxies may set X-Forwarded-For (client IPs for rate limits).
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// Limits are the HTTP service's rate and size limits ([limits]); an
+	// absent or zero value keeps the default.
+	Limits LimitsConfig `toml:"limits"`
+}
+
+// LimitsConfig is the [limits] table: api.Limits in the units an operator
+// writes.
+type LimitsConfig struct {
+	KeyRate     float64  `toml:"key_rate"`        // requests/s per API key or holder session (20)
+	KeyBurst    int      `toml:"key_burst"`       // (40)
+	PublicRate  float64  `toml:"public_rate"`     // requests/s per client IP on public verification (1)
+	PublicBurst int      `toml:"public_burst"`    // (10)
+	MaxBodyKB   int64    `toml:"max_body_kb"`     // JSON request bodies (1024)
+	MaxUploadMB int64    `toml:"max_upload_mb"`   // files uploaded for verification (16)
+	MaxBatchMB  int64    `toml:"max_batch_mb"`    // batch source files, streamed to disk (512)
+	SessionTTL  Duration `toml:"session_ttl"`     // holder sessions ("30m")
+	StatusTTL   Duration `toml:"status_list_ttl"` // the status list is rebuilt at least this often ("10m")
+}
+
+// Duration is a time.Duration written as a Go duration string ("30m").
+type Duration time.Duration
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// apiLimits checks the [limits] table and converts it. Negative values
+// are errors (zero keeps the default).
+func (c LimitsConfig) apiLimits() (api.Limits, error) {
+	var bad []string
+	for name, v := range map[string]float64{"key_rate": c.KeyRate, "key_burst": float64(c.KeyBurst),
+		"public_rate": c.PublicRate, "public_burst": float64(c.PublicBurst), "max_body_kb": float64(c.MaxBodyKB),
+		"max_upload_mb": float64(c.MaxUploadMB), "max_batch_mb": float64(c.MaxBatchMB),
+		"session_ttl": float64(c.SessionTTL), "status_list_ttl": float64(c.StatusTTL)} {
+		if v < 0 {
+			bad = append(bad, name)
+		}
+	}
+	if bad != nil {
+		sort.Strings(bad)
+		return api.Limits{}, fmt.Errorf("config: [limits] %s must not be negative", strings.Join(bad, ", "))
+	}
+	return api.Limits{
+		KeyRate: c.KeyRate, KeyBurst: c.KeyBurst, PublicRate: c.PublicRate, PublicBurst: c.PublicBurst,
+		MaxBody: c.MaxBodyKB << 10, MaxUpload: c.MaxUploadMB << 20, MaxBatchUpload: c.MaxBatchMB << 20,
+		SessionTTL: time.Duration(c.SessionTTL), StatusTTL: time.Duration(c.StatusTTL),
+	}, nil
 }
 
 func defaultConfig() Config {

@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"elicense/api"
 )
 
 // syncBuffer is a goroutine-safe buffer for captured output.
@@ -166,5 +169,69 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, &out, &errb); err == nil {
 		t.Fatal("unknown command accepted")
+	}
+}
+
+// TestConfigLimits: the [limits] table reaches the HTTP service: with a
+// burst of 2 the third request of a key in a row gets 429; bad values are
+// refused.
+func TestConfigLimits(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.toml", "[limits]\nkey_rate = 0.5\nkey_burst = 2\npublic_burst = 3\nmax_upload_mb = 2\nmax_batch_mb = 64\nmax_body_kb = 64\nsession_ttl = \"45m\"\nstatus_list_ttl = \"2m\"\n")
+	cfg, err := loadConfig(&globalFlags{configFile: good}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := cfg.Limits.apiLimits()
+	want := api.Limits{KeyRate: 0.5, KeyBurst: 2, PublicBurst: 3, MaxUpload: 2 << 20, MaxBatchUpload: 64 << 20, MaxBody: 64 << 10,
+		SessionTTL: 45 * time.Minute, StatusTTL: 2 * time.Minute}
+	if err != nil || lim != want {
+		t.Fatalf("limits %+v (%v), want %+v", lim, err, want)
+	}
+	cfg, err = loadConfig(&globalFlags{configFile: write("neg.toml", "[limits]\nkey_rate = -1\nmax_upload_mb = -2\n")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Limits.apiLimits(); err == nil || !strings.Contains(err.Error(), "key_rate, max_upload_mb") {
+		t.Fatalf("negative limits: %v", err)
+	}
+	for name, body := range map[string]string{"unknown key": "[limits]\nkey_rates = 1\n", "bad duration": "[limits]\nsession_ttl = \"soon\"\n"} {
+		if _, err := loadConfig(&globalFlags{configFile: write("bad.toml", body)}, nil); err == nil {
+			t.Fatalf("%s accepted", name)
+		}
+	}
+
+	// serve applies them.
+	data := demoData(t)
+	write2 := filepath.Join(data, "elicense.toml")
+	if err := os.WriteFile(write2, []byte("[limits]\nkey_rate = 0.01\nkey_burst = 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, logs, stop := startServe(t, data)
+	defer stop()
+	key, err := os.ReadFile(filepath.Join(data, "secrets", "demo-admin-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []int
+	for i := 0; i < 3; i++ {
+		r, _ := http.NewRequest("GET", base+"/api/v1/keys", nil)
+		r.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(key)))
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		codes = append(codes, res.StatusCode)
+	}
+	if !reflect.DeepEqual(codes, []int{200, 200, 429}) {
+		t.Fatalf("three requests with key_burst = 2: %v\n%s", codes, logs)
 	}
 }

@@ -120,8 +120,13 @@ func (a *app) apiDeps(ctx context.Context) (api.Deps, error) {
 	if err := os.RemoveAll(batches.incoming()); err != nil {
 		return api.Deps{}, err
 	}
+	lim, err := a.cfg.Limits.apiLimits()
+	if err != nil {
+		return api.Deps{}, err
+	}
 	d := api.Deps{
-		Store: a.store, Access: a.store, Licenses: a.svc, Files: a.files, QR: qr, Templates: e,
+		Limits: lim,
+		Store:  a.store, Access: a.store, Licenses: a.svc, Files: a.files, QR: qr, Templates: e,
 		Roots: p.Roots(), Logger: a.log, Version: version, TrustedProxies: a.cfg.TrustedProxies,
 		Now: time.Now, Rand: rand.Reader, Batches: batches, TypesChanged: a.refreshQRTypes,
 	}
