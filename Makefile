@@ -42,8 +42,12 @@ test-exhaustive:
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
+# Go benchmarks (5 runs each), then the load scripts: batch issuing of
+# 10,000 rows and the verification endpoints over HTTP.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+	@$(MAKE) --no-print-directory bench-batch N=10000
+	@$(MAKE) --no-print-directory bench-http
 
 lint: fmt
 	$(GO) vet ./...
@@ -64,13 +68,21 @@ clean:
 # Batch issuing: N synthetic food-business rows into a fresh data directory;
 # prints licenses/s, CPU s/license, peak RSS, the crypto floor and the ratio.
 N ?= 100000
-.PHONY: bench-batch bench-batch-api test-kill
+.PHONY: bench-batch bench-batch-api bench-http test-kill
 bench-batch: build
-	$(GO) run scripts/bench-batch.go -n $(N) -bin $(BIN)
+	$(GO) run scripts/bench.go -n $(N) -bin $(BIN)
 
 # The same rows through `elicense serve` and POST /api/v1/batches.
 bench-batch-api: build
-	$(GO) run scripts/bench-batch.go -api -n $(N) -bin $(BIN)
+	$(GO) run scripts/bench.go -api -n $(N) -bin $(BIN)
+
+# The verification endpoints (identifier, file, QR, public page) through
+# `elicense serve`: HTTP_N licenses, HTTP_C clients, HTTP_D per endpoint.
+HTTP_N ?= 1000
+HTTP_C ?= 8
+HTTP_D ?= 10s
+bench-http: build
+	$(GO) run scripts/bench.go -http -n $(HTTP_N) -c $(HTTP_C) -d $(HTTP_D) -bin $(BIN)
 
 # The batch kill test at full size (20,000 rows, SIGKILL part-way, rerun,
 # every count and digest checked); `make test` runs it with 2,000 rows.

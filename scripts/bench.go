@@ -1,18 +1,33 @@
 //go:build ignore
 
-// bench-batch generates N synthetic food-business rows, issues them with
-// `elicense batch` into a fresh data directory, and prints licenses per
-// second, CPU seconds per license and peak RSS, then the crypto floor
-// measured in the same run (SM3 over each produced file plus one SM2
-// signature each, on one core) and the ratio.
+// bench runs the load benchmarks against the elicense binary.
 //
-//	go run scripts/bench-batch.go -n 10000 [-bin bin/elicense] [-keep DIR] [-cpuprofile FILE]
-//	go run scripts/bench-batch.go -api -n 10000   # through serve and POST /api/v1/batches
-//	go run scripts/bench-batch.go -gen -n 1000 -out rows.csv   # only write rows
+// Batch issuing (the default): it generates N synthetic food-business
+// rows, issues them with `elicense batch` into a fresh data directory, and
+// prints licenses per second, CPU seconds per license and peak RSS, then
+// the crypto floor measured in the same run (SM3 over each produced file
+// plus one SM2 signature each, on one core) and the ratio.
+//
+// Verification over HTTP (-http): it issues N licenses that way, starts
+// `elicense serve` on them (rate limits lifted in elicense.toml, so the
+// figures are the server's, not the limiter's), then for each endpoint
+// user units, clerks and phones call runs C concurrent clients for D and
+// prints requests per second, latency percentiles, the serve process's
+// CPU per request and, for the endpoints with cryptography, the floor
+// measured in the same run on one core (SM3 of the file + two SM2
+// verifications for a PDF; one SM2 verification for a QR token) and the
+// ratio. The clients run on the same machine and their CPU is printed
+// too: on 2 cores they take a share of what the server could use.
+//
+//	go run scripts/bench.go -n 10000 [-bin bin/elicense] [-keep DIR] [-cpuprofile FILE]
+//	go run scripts/bench.go -api -n 10000   # through serve and POST /api/v1/batches
+//	go run scripts/bench.go -http -n 1000 [-c 8] [-d 10s]   # the verification endpoints
+//	go run scripts/bench.go -gen -n 1000 -out rows.csv   # only write rows
 package main
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"encoding/csv"
 	"encoding/json"
@@ -22,6 +37,8 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"math"
+	mrand "math/rand/v2"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -29,8 +46,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -103,6 +122,9 @@ func main() {
 	prof := flag.String("cpuprofile", "", "pass --cpuprofile to the batch")
 	workers := flag.Int("workers", 0, "pass --workers")
 	viaAPI := flag.Bool("api", false, "issue through `elicense serve` and POST /api/v1/batches instead of `elicense batch`")
+	viaHTTP := flag.Bool("http", false, "load the verification endpoints of `elicense serve` (after issuing N licenses)")
+	conc := flag.Int("c", 8, "with -http: concurrent clients")
+	dur := flag.Duration("d", 10*time.Second, "with -http: load per endpoint")
 	flag.Parse()
 	if *gen {
 		if err := writeCSV(*out, *n); err != nil {
@@ -126,6 +148,10 @@ func main() {
 	if *viaAPI {
 		perLic := runAPI(*bin, data, rows, *n)
 		printFloor(data, *n, perLic)
+		return
+	}
+	if *viaHTTP {
+		runHTTP(*bin, dir, data, rows, *n, *conc, *dur)
 		return
 	}
 	if out, err := exec.Command(*bin, "pki", "init", "--data-dir", data).CombinedOutput(); err != nil {
@@ -205,43 +231,9 @@ func printFloor(data string, n int, perLic float64) {
 // process's CPU per license (upload included) and its peak RSS (start-up
 // included). It returns the CPU seconds per license.
 func runAPI(bin, data, rows string, n int) float64 {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	srv := exec.Command(bin, "serve", "--data-dir", data, "--addr", addr)
-	srv.Stderr = io.Discard
-	if err := srv.Start(); err != nil {
-		log.Fatal(err)
-	}
+	base, srv := serve(bin, data)
 	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
-	base := "http://" + addr
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if r, err := http.Get(base + "/readyz"); err == nil {
-			r.Body.Close()
-			if r.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			log.Fatal("serve did not become ready")
-		}
-	}
-	keys, err := os.ReadFile(filepath.Join(data, "secrets", "demo-keys.txt"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	key := ""
-	for _, line := range strings.Split(string(keys), "\n") {
-		if f := strings.Split(line, "\t"); len(f) == 3 && f[0] == "issuer" && strings.HasPrefix(f[1], "芜湖市市场监督管理局") {
-			key = f[2]
-		}
-	}
-	if key == "" {
-		log.Fatal("no demo key of the market regulator")
-	}
+	key := demoKey(data, "issuer", "芜湖市市场监督管理局")
 	cpu0 := procCPU(srv.Process.Pid)
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
@@ -317,4 +309,273 @@ func procCPU(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// runHTTP issues n licenses with `elicense batch`, serves them and loads
+// the verification endpoints (see the package comment).
+func runHTTP(bin, dir, data, rows string, n, conc int, dur time.Duration) {
+	pdfs := filepath.Join(dir, "pdfs")
+	if out, err := exec.Command(bin, "pki", "init", "--data-dir", data).CombinedOutput(); err != nil {
+		log.Fatalf("pki init: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "batch", "--data-dir", data, "--type", "food-business", "--input", rows, "--out", pdfs, "--progress", "none")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		log.Fatalf("batch: %v\n%s", err, out)
+	}
+	ids := issued(rows + ".report.csv")
+	if len(ids) != n {
+		log.Fatalf("%d licenses issued of %d rows", len(ids), n)
+	}
+	pdf, err := os.ReadFile(filepath.Join(pdfs, ids[0]+".pdf"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	qrText := decodeQR(filepath.Join(pdfs, ids[0]+".pdf"))
+
+	limits := "[limits]\nkey_rate = 1000000\nkey_burst = 1000000\npublic_rate = 1000000\npublic_burst = 1000000\n"
+	if err := os.WriteFile(filepath.Join(data, "elicense.toml"), []byte(limits), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	base, srv := serve(bin, data)
+	defer func() { srv.Process.Signal(syscall.SIGTERM); srv.Wait() }()
+	verifier := demoKey(data, "verifier", "")
+
+	fmt.Printf("bench-http: %d licenses, %d clients, %s per endpoint, %d cores\n", n, conc, dur, runtime.NumCPU())
+	fmt.Printf("%-34s %9s %8s %8s %8s %8s %12s %12s %9s\n", "endpoint", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "server CPU", "client CPU", "× floor")
+
+	jsonReq := func(path string, body any) func() *http.Request {
+		b, _ := json.Marshal(body)
+		return func() *http.Request {
+			r, _ := http.NewRequest("POST", base+path, bytes.NewReader(b))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Authorization", "Bearer "+verifier)
+			return r
+		}
+	}
+	// POST /api/v1/verify/identifier: a registry lookup and a use record.
+	load(conc, dur, srv.Process.Pid, "POST /api/v1/verify/identifier", 0, func() *http.Request {
+		return jsonReq("/api/v1/verify/identifier", map[string]string{"identifier": ids[mrand.IntN(len(ids))], "purpose": "入职核验"})()
+	})
+	// POST /api/v1/verify/file: every check of the sealed PDF, the registry
+	// and a use record.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	mw.WriteField("purpose", "入职核验")
+	fw, _ := mw.CreateFormFile("file", "license.pdf")
+	fw.Write(pdf)
+	mw.Close()
+	load(conc, dur, srv.Process.Pid, "POST /api/v1/verify/file", fileFloor(pdf), func() *http.Request {
+		r, _ := http.NewRequest("POST", base+"/api/v1/verify/file", bytes.NewReader(form.Bytes()))
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+		r.Header.Set("Authorization", "Bearer "+verifier)
+		return r
+	})
+	if qrText == "" {
+		fmt.Println("(no zbarimg/pdftoppm: the QR endpoints were skipped)")
+		return
+	}
+	// POST /api/v1/verify/qr with the printed (static) token.
+	load(conc, dur, srv.Process.Pid, "POST /api/v1/verify/qr (static)", qrFloor(), jsonReq("/api/v1/verify/qr", map[string]string{"text": qrText, "purpose": "现场核验"}))
+	// The public page a phone opens from the printed code.
+	path := qrText[strings.Index(strings.ToUpper(qrText), "/V/"):]
+	load(conc, dur, srv.Process.Pid, "GET /V/… (public page)", qrFloor(), func() *http.Request {
+		r, _ := http.NewRequest("GET", base+path, nil)
+		r.Header.Set("Accept", "text/html")
+		return r
+	})
+}
+
+// issued returns the identifiers of the issued rows of a batch report.
+func issued(report string) []string {
+	f, err := os.Open(report)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		log.Fatal(err)
+	}
+	var ids []string
+	for _, r := range recs[1:] {
+		if len(r) > 3 && r[2] == "issued" {
+			ids = append(ids, r[3])
+		}
+	}
+	return ids
+}
+
+// decodeQR reads the QR code of a license PDF with pdftoppm and zbarimg,
+// or returns "" when they are missing.
+func decodeQR(pdf string) string {
+	if _, err := exec.LookPath("zbarimg"); err != nil {
+		return ""
+	}
+	png := strings.TrimSuffix(pdf, ".pdf")
+	if out, err := exec.Command("pdftoppm", "-r", "200", "-png", "-singlefile", pdf, png).CombinedOutput(); err != nil {
+		log.Printf("pdftoppm: %v %s", err, out)
+		return ""
+	}
+	out, err := exec.Command("zbarimg", "--raw", "-q", png+".png").Output()
+	if err != nil {
+		log.Printf("zbarimg: %v", err)
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func serve(bin, data string) (string, *exec.Cmd) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	srv := exec.Command(bin, "serve", "--data-dir", data, "--addr", addr)
+	srv.Stderr = io.Discard
+	if err := srv.Start(); err != nil {
+		log.Fatal(err)
+	}
+	base := "http://" + addr
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if r, err := http.Get(base + "/readyz"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				return base, srv
+			}
+		}
+		if time.Now().After(deadline) {
+			log.Fatal("serve did not become ready")
+		}
+	}
+}
+
+// demoKey returns the first demo API key of a role whose name starts with
+// prefix.
+func demoKey(data, role, prefix string) string {
+	b, err := os.ReadFile(filepath.Join(data, "secrets", "demo-keys.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 3 && f[0] == role && strings.HasPrefix(f[1], prefix) {
+			return f[2]
+		}
+	}
+	log.Fatalf("no demo %s key %s…", role, prefix)
+	return ""
+}
+
+// load runs c clients for d against one endpoint and prints a line.
+// floor is the crypto floor per request in seconds (0: none).
+func load(c int, d time.Duration, pid int, name string, floor float64, mk func() *http.Request) {
+	tr := &http.Transport{MaxIdleConnsPerHost: c}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	// Warm up: connections, caches.
+	for i := 0; i < 2*c; i++ {
+		if res, err := client.Do(mk()); err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	cpu0, self0 := procCPU(pid), selfCPU()
+	start := time.Now()
+	stop := start.Add(d)
+	var wg sync.WaitGroup
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for time.Now().Before(stop) {
+				t0 := time.Now()
+				res, err := client.Do(mk())
+				if err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+				if err != nil || res.StatusCode != 200 {
+					bad++
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	cpu, self := procCPU(pid)-cpu0, selfCPU()-self0
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return math.NaN()
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	reqs := float64(len(lat) + errs)
+	perReq := cpu.Seconds() / reqs
+	ratio := "-"
+	if floor > 0 {
+		ratio = fmt.Sprintf("%.1f×", perReq/floor)
+	}
+	fmt.Printf("%-34s %9.0f %8.2f %8.2f %8.2f %8d %9.3f ms %9.3f ms %9s\n", name, float64(len(lat))/wall.Seconds(), pct(0.5), pct(0.95), pct(0.99), errs,
+		perReq*1000, self.Seconds()/reqs*1000, ratio)
+}
+
+// fileFloor: SM3 of the file and two SM2 verifications (signature and seal
+// maker), on one core.
+func fileFloor(pdf []byte) float64 {
+	key, msg, sig := floorKey()
+	const rounds = 300
+	t0 := time.Now()
+	for i := 0; i < rounds; i++ {
+		h := signer.NewSM3()
+		h.Write(pdf)
+		h.Sum(nil)
+		if !signer.VerifyMessage(key.Public(), msg, sig) || !signer.VerifyMessage(key.Public(), msg, sig) {
+			log.Fatal("floor: verification failed")
+		}
+	}
+	return time.Since(t0).Seconds() / rounds
+}
+
+// qrFloor: one SM2 verification, on one core.
+func qrFloor() float64 {
+	key, msg, sig := floorKey()
+	const rounds = 500
+	t0 := time.Now()
+	for i := 0; i < rounds; i++ {
+		if !signer.VerifyMessage(key.Public(), msg, sig) {
+			log.Fatal("floor: verification failed")
+		}
+	}
+	return time.Since(t0).Seconds() / rounds
+}
+
+func floorKey() (crypto.Signer, []byte, []byte) {
+	key, err := signer.GenerateKey(rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	msg := []byte("floor")
+	sig, err := signer.SignMessage(key, rand.Reader, msg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return key, msg, sig
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
