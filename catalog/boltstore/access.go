@@ -122,23 +122,24 @@ func (s *Store) AddUse(ctx context.Context, r *catalog.UseRecord) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	rec := *r
+	return s.uses.do(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bUses)
-		if b.Get([]byte(r.ID)) != nil {
-			return fmt.Errorf("boltstore: use record %s: %w", r.ID, catalog.ErrExists)
+		if b.Get([]byte(rec.ID)) != nil {
+			return fmt.Errorf("boltstore: use record %s: %w", rec.ID, catalog.ErrExists)
 		}
-		if r.HolderCode != "" {
-			if err := tx.Bucket(bUseHolder).Put(key2(r.HolderCode, r.ID), nil); err != nil {
+		if rec.HolderCode != "" {
+			if err := tx.Bucket(bUseHolder).Put(key2(rec.HolderCode, rec.ID), nil); err != nil {
 				return err
 			}
 		}
-		if r.IssuerUSCC != "" {
-			if err := tx.Bucket(bUseIssuer).Put(key2(r.IssuerUSCC, r.ID), nil); err != nil {
+		if rec.IssuerUSCC != "" {
+			if err := tx.Bucket(bUseIssuer).Put(key2(rec.IssuerUSCC, rec.ID), nil); err != nil {
 				return err
 			}
 		}
-		return b.Put([]byte(r.ID), data)
-	})
+		return b.Put([]byte(rec.ID), data)
+	}, s.db)
 }
 
 // ListUses implements catalog.AccessStore.

@@ -62,6 +62,7 @@ const DefaultMappedBudget = 96 << 20
 type Store struct {
 	db           *bolt.DB
 	mappedBudget int64
+	uses         groupCommit // AddUse
 }
 
 var _ catalog.Store = (*Store)(nil)
