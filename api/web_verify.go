@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+	"golang.org/x/image/draw"
 
 	"elicense/catalog"
 	"elicense/signer/qrtoken"
@@ -307,15 +308,47 @@ func decodeQRImage(data []byte) (text string, err error) {
 	if err != nil {
 		return "", err
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
+	return findQR(img)
+}
+
+// findQR decodes the QR code in img. gozxing's detector misreads about
+// one in forty of our version-10 dynamic codes drawn perfectly (zbar reads
+// them all: a wrong grid from a false alignment pattern), so a failure is
+// retried as a clean image (a screenshot or an exported code), then at
+// two smaller scales (a camera frame, where the grid lands elsewhere).
+func findQR(img image.Image) (string, error) {
+	hard := map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true}
+	decode := func(im image.Image, hints map[gozxing.DecodeHintType]interface{}) (string, error) {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(im)
+		if err != nil {
+			return "", err
+		}
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+		if err != nil {
+			return "", err
+		}
+		return res.GetText(), nil
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		return "", err
+	text, first := decode(img, hard)
+	if first == nil {
+		return text, nil
 	}
-	return res.GetText(), nil
+	if text, err := decode(img, map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_PURE_BARCODE: true}); err == nil {
+		return text, nil
+	}
+	b := img.Bounds()
+	for _, f := range []int{3, 2} { // 3/5 and 2/5 of the size
+		w, h := b.Dx()*f/5, b.Dy()*f/5
+		if w < 120 || h < 120 {
+			break
+		}
+		small := image.NewGray(image.Rect(0, 0, w, h))
+		draw.BiLinear.Scale(small, small.Bounds(), img, b, draw.Src, nil)
+		if text, err := decode(small, hard); err == nil {
+			return text, nil
+		}
+	}
+	return "", first
 }
 
 // --- the face of a license ------------------------------------------------
