@@ -9,12 +9,13 @@ import (
 
 // groupCommit writes small independent records that arrive at once in one
 // transaction: every verification writes a use record, and a bbolt commit
-// costs two fdatasyncs however little it writes. The first caller to find
-// no commit running becomes the leader and commits what is queued, again
-// and again until the queue is empty; the others wait for their result.
-// An idle store commits at once (no timer, unlike bolt.DB.Batch), and
-// under load one commit carries every record that arrived during the
-// previous one.
+// costs two fdatasyncs however little it writes. A writer that finds no
+// commit running commits what is queued (its own record among them) and
+// returns; records that arrived meanwhile are committed, batch after
+// batch, by a goroutine it starts, so no writer waits for more than the
+// commit carrying its record and the one before it. An idle store commits
+// at once (no timer, unlike bolt.DB.Batch); under load one commit carries
+// every record that arrived during the previous one.
 //
 // A write that returns an error is rolled back on its own: the
 // transaction goes on with the others (each write is replayed on a
@@ -43,16 +44,31 @@ func (g *groupCommit) do(fn func(*bolt.Tx) error, db *bolt.DB) error {
 		return <-w.done
 	}
 	g.running = true
-	for len(g.queue) > 0 {
-		batch := g.queue
-		g.queue = nil
-		g.mu.Unlock()
-		commitGroup(db, batch)
-		g.mu.Lock()
-	}
-	g.running = false
 	g.mu.Unlock()
+	if g.commitNext(db) {
+		go func() {
+			for g.commitNext(db) {
+			}
+		}()
+	}
 	return <-w.done
+}
+
+// commitNext commits the queued writes and reports whether more have
+// arrived (the caller then commits them); when none have, it ends the run.
+func (g *groupCommit) commitNext(db *bolt.DB) (more bool) {
+	g.mu.Lock()
+	batch := g.queue
+	g.queue = nil
+	g.mu.Unlock()
+	commitGroup(db, batch)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.queue) == 0 {
+		g.running = false
+		return false
+	}
+	return true
 }
 
 // commitGroup runs the writes of batch in one transaction. A write that

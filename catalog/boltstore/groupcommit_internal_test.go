@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -72,4 +73,54 @@ func TestGroupCommitRollsBackFailedWrite(t *testing.T) {
 		t.Errorf("%d writes in %d committed transactions, none shared", n, len(committed))
 	}
 	t.Logf("%d writes in %d committed transactions", n, len(committed))
+}
+
+// TestGroupCommitNoWaitForOthers: a writer returns once the commit
+// carrying its record is done, although records that arrived meanwhile
+// are still being committed (under steady load it would otherwise keep
+// committing for others).
+func TestGroupCommitNoWaitForOthers(t *testing.T) {
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "g.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var g groupCommit
+	aIn, aGo, bIn, bGo := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	aDone, bDone := make(chan error, 1), make(chan error, 1)
+	go func() { aDone <- g.do(func(*bolt.Tx) error { close(aIn); <-aGo; return nil }, db) }()
+	<-aIn // A's commit is running
+	go func() { bDone <- g.do(func(*bolt.Tx) error { close(bIn); <-bGo; return nil }, db) }()
+	for queued := 0; queued == 0; time.Sleep(time.Millisecond) {
+		g.mu.Lock()
+		queued = len(g.queue)
+		g.mu.Unlock()
+	}
+	close(aGo)
+	select {
+	case err := <-aDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		close(bGo)
+		t.Fatal("A waits for B's commit")
+	}
+	<-bIn // B's commit runs without A
+	close(bGo)
+	if err := <-bDone; err != nil {
+		t.Fatal(err)
+	}
+	// The committing goroutine ends its run right after B's result.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		g.mu.Lock()
+		running, queued := g.running, len(g.queue)
+		g.mu.Unlock()
+		if !running && queued == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the writes: running %v, %d queued", running, queued)
+		}
+	}
 }
