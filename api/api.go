@@ -127,6 +127,10 @@ type Deps struct {
 	// key list's allowed types) follows without a restart. An error is
 	// logged; the type stays stored.
 	TypesChanged func(context.Context) error
+	// MetricsApart leaves /metrics out of the service's routes, for a
+	// server that offers NewHandlers' metrics handler on an internal
+	// address only.
+	MetricsApart bool
 }
 
 // server holds the wired dependencies of the handlers.
@@ -147,6 +151,14 @@ type server struct {
 
 // New returns the HTTP handler of the service.
 func New(d Deps) http.Handler {
+	h, _ := NewHandlers(d)
+	return h
+}
+
+// NewHandlers returns the HTTP handler of the service and the handler of
+// its Prometheus metrics (also at /metrics of the first unless
+// d.MetricsApart).
+func NewHandlers(d Deps) (service, metrics http.Handler) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -176,7 +188,9 @@ func New(d Deps) http.Handler {
 		c.JSON(http.StatusOK, gin.H{"status": "ok", "version": d.Version})
 	})
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(s.metrics.handler()))
+	if !d.MetricsApart {
+		r.GET("/metrics", gin.WrapH(s.metrics.handler()))
+	}
 
 	v := r.Group("/api/v1")
 	v.GET("/openapi.json", s.openAPI)
@@ -238,7 +252,7 @@ func New(d Deps) http.Handler {
 
 	// Web pages (api/web.go).
 	s.webRoutes(r)
-	return r
+	return r, s.metrics.handler()
 }
 
 func (s *server) readyz(c *gin.Context) {

@@ -46,10 +46,13 @@
 //   - The status list is rebuilt after a status change made through this
 //     handler, and otherwise at most Limits.StatusTTL old (changes made by
 //     other processes, expiry).
-//   - The QR key list is fixed at start: a license type published later gets
-//     QR codes only after a restart.
+//   - The QR key list follows the catalog only through Deps.TypesChanged:
+//     without it, a license type published later gets QR codes after a
+//     restart.
 //   - Holders are natural persons identified by their resident ID number;
 //     organisations (USCC holders) have no holder login yet.
-//   - /metrics is unauthenticated and carries no personal data; expose it on
-//     an internal network only.
+//   - /metrics is unauthenticated and carries no personal data; a server
+//     that should not offer it on its public address sets
+//     Deps.MetricsApart and serves NewHandlers' metrics handler on an
+//     internal one (elicense serve: metrics_addr).
 package api

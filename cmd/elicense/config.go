@@ -42,6 +42,10 @@ type Config struct {
 	IdentityAudience      string `toml:"identity_audience"`
 	// TrustedProxies may set X-Forwarded-For (client IPs for rate limits).
 	TrustedProxies []string `toml:"trusted_proxies"`
+	// MetricsAddr, when set, is the only address that serves /metrics
+	// (an internal one, e.g. "127.0.0.1:9464"); otherwise /metrics is on
+	// the service's address, without authentication.
+	MetricsAddr string `toml:"metrics_addr"`
 	// Limits are the HTTP service's rate and size limits ([limits]); an
 	// absent or zero value keeps the default.
 	Limits LimitsConfig `toml:"limits"`

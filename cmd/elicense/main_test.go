@@ -40,6 +40,15 @@ func (s *syncBuffer) String() string {
 // and a stop function that waits for a clean exit.
 func startServe(t *testing.T, dataDir string) (string, *syncBuffer, func()) {
 	t.Helper()
+	base, _, stderr, stop := startServeOut(t, dataDir)
+	return base, stderr, stop
+}
+
+// startServeOut is startServe that also returns what serve printed on
+// stdout.
+func startServeOut(t *testing.T, dataDir string) (string, *syncBuffer, *syncBuffer, func()) {
+	t.Helper()
+	stdout := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := &syncBuffer{}
@@ -53,6 +62,7 @@ func startServe(t *testing.T, dataDir string) (string, *syncBuffer, func()) {
 		sc := bufio.NewScanner(pr)
 		re := regexp.MustCompile(`serving on (http://\S+)`)
 		for sc.Scan() {
+			stdout.Write([]byte(sc.Text() + "\n"))
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				urlc <- m[1]
 			}
@@ -66,7 +76,7 @@ func startServe(t *testing.T, dataDir string) (string, *syncBuffer, func()) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("serve did not start\n%s", stderr)
 	}
-	return base, stderr, func() {
+	return base, stdout, stderr, func() {
 		cancel()
 		select {
 		case err := <-done:
@@ -233,5 +243,39 @@ func TestConfigLimits(t *testing.T) {
 	}
 	if !reflect.DeepEqual(codes, []int{200, 200, 429}) {
 		t.Fatalf("three requests with key_burst = 2: %v\n%s", codes, logs)
+	}
+}
+
+// TestMetricsAddr: with metrics_addr the metrics are served there only;
+// the service's address answers 404 for /metrics.
+func TestMetricsAddr(t *testing.T) {
+	data := demoData(t)
+	if err := os.WriteFile(filepath.Join(data, "elicense.toml"), []byte("metrics_addr = \"127.0.0.1:0\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, stdout, logs, stop := startServeOut(t, data)
+	defer stop()
+	re := regexp.MustCompile(`metrics\s+(http://\S+/metrics)`)
+	var murl string
+	for deadline := time.Now().Add(10 * time.Second); murl == ""; time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(stdout.String()); m != nil {
+			murl = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no metrics address printed:\n%s\n%s", stdout, logs)
+		}
+	}
+	if murl == base+"/metrics" {
+		t.Fatalf("metrics on the service address %s", murl)
+	}
+	if code, _ := get(t, base+"/healthz"); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	if code, _ := get(t, base+"/metrics"); code != 404 {
+		t.Fatalf("GET /metrics on the service address: %d, want 404", code)
+	}
+	// The internal address serves the service's counters (the requests
+	// above are in them).
+	if code, body := get(t, murl); code != 200 || !strings.Contains(body, `elicense_http_requests_total{`) {
+		t.Fatalf("GET %s: %d %.300s", murl, code, body)
 	}
 }

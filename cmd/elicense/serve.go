@@ -55,8 +55,10 @@ dev_login = true / ELICENSE_DEV_LOGIN=1 (one-time codes printed in the log).`,
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
+		deps.MetricsApart = cfg.MetricsAddr != ""
+		handler, metrics := api.NewHandlers(deps)
 		srv := &http.Server{
-			Handler:           api.New(deps),
+			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			WriteTimeout:      60 * time.Second,
@@ -74,7 +76,20 @@ dev_login = true / ELICENSE_DEV_LOGIN=1 (one-time codes printed in the log).`,
 		if cfg.DevLogin {
 			fmt.Fprintln(out, "  holders  development login is ON: one-time codes appear in this log")
 		}
-		errc := make(chan error, 1)
+		errc := make(chan error, 2)
+		if cfg.MetricsAddr != "" {
+			mln, err := net.Listen("tcp", cfg.MetricsAddr)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("serve: metrics_addr: %w", err)
+			}
+			mux := http.NewServeMux()
+			mux.Handle("GET /metrics", metrics)
+			msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			defer msrv.Close()
+			go func() { errc <- msrv.Serve(mln) }()
+			fmt.Fprintf(out, "  metrics  %s/metrics  (metrics_addr; not on the service address)\n", displayURL(mln.Addr()))
+		}
 		go func() { errc <- srv.Serve(ln) }()
 		select {
 		case err := <-errc:
