@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -272,4 +273,70 @@ func USCCInnerCheck(s string) bool {
 		want = byte('0' + r)
 	}
 	return org[8] == want
+}
+
+// NormalizeDate returns the YYYY-MM-DD form of a date written as Chinese
+// spreadsheets and their CSV exports show it: 2026/1/31, 2026-1-31,
+// 2026.1.31 (one separator throughout), 2026年1月31日, 20260131, any of the
+// separated forms followed by a midnight time (2026/1/31 0:00, 00:00:00).
+// Anything else, and a form that is no calendar date, comes back unchanged
+// (and fails the date check as before).
+func NormalizeDate(s string) string {
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		return s // the canonical form (checked by the caller)
+	}
+	y, m, d, ok := splitDate(s)
+	if !ok {
+		return s
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
+		return s // 2026/2/30
+	}
+	return t.Format(DateLayout)
+}
+
+// splitDate reads the numbers of the forms NormalizeDate accepts.
+func splitDate(s string) (y, m, d int, ok bool) {
+	num := func(p string, min, max int) (int, bool) {
+		if len(p) < min || len(p) > max || !isDigits(p) {
+			return 0, false
+		}
+		v, err := strconv.Atoi(p)
+		return v, err == nil
+	}
+	if len(s) == 8 && isDigits(s) {
+		y, _ = num(s[:4], 4, 4)
+		m, _ = num(s[4:6], 2, 2)
+		d, _ = num(s[6:], 2, 2)
+		return y, m, d, true
+	}
+	if rest, found := strings.CutSuffix(s, "日"); found {
+		ys, rest, ok1 := strings.Cut(rest, "年")
+		ms, ds, ok2 := strings.Cut(rest, "月")
+		if !ok1 || !ok2 {
+			return 0, 0, 0, false
+		}
+		var ok3, ok4, ok5 bool
+		y, ok3 = num(ys, 4, 4)
+		m, ok4 = num(ms, 1, 2)
+		d, ok5 = num(ds, 1, 2)
+		return y, m, d, ok3 && ok4 && ok5
+	}
+	date, clock, hasClock := strings.Cut(s, " ")
+	if hasClock && clock != "0:00" && clock != "00:00" && clock != "0:00:00" && clock != "00:00:00" {
+		return 0, 0, 0, false
+	}
+	for _, sep := range []string{"-", "/", "."} {
+		parts := strings.Split(date, sep)
+		if len(parts) != 3 {
+			continue
+		}
+		var ok1, ok2, ok3 bool
+		y, ok1 = num(parts[0], 4, 4)
+		m, ok2 = num(parts[1], 1, 2)
+		d, ok3 = num(parts[2], 1, 2)
+		return y, m, d, ok1 && ok2 && ok3
+	}
+	return 0, 0, 0, false
 }

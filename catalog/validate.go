@@ -18,7 +18,8 @@ const DefaultMaxLength = 200
 // today bounds birth dates; pass the service clock's date.
 //
 // Values are normalised in place: surrounding spaces trimmed, a trailing x of an
-// ID number upper-cased.
+// ID number upper-cased, a date written as a spreadsheet shows it turned into
+// YYYY-MM-DD (NormalizeDate).
 func ValidateRow(t *LicenseType, row map[string]string, today time.Time) *ValidationError {
 	var probs []FieldError
 	add := func(item, code, msg string) { probs = append(probs, FieldError{Item: item, Code: code, Message: msg}) }
@@ -40,8 +41,11 @@ func ValidateRow(t *LicenseType, row map[string]string, today time.Time) *Valida
 		v, ok := row[it.Key]
 		if ok {
 			v = strings.TrimSpace(v)
-			if it.Type == TypeIDNumber {
+			switch it.Type {
+			case TypeIDNumber:
 				v = NormalizeIDNumber(v)
+			case TypeDate, TypeDateLong:
+				v = NormalizeDate(v)
 			}
 			row[it.Key] = v
 		}

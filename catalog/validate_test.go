@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"elicense/catalog"
 )
@@ -44,8 +45,11 @@ func TestValidateRow(t *testing.T) {
 		{"TooLong", func(r map[string]string) { r["license_no"] = strings.Repeat("号", 17) }, "license_no:too_long"},
 		{"BadUSCC", func(r map[string]string) { r["holder_code"] = "91350100M000100Y44" }, "holder_code:bad_check"},
 		{"BadDate", func(r map[string]string) { r["valid_from"] = "2026-02-30" }, "valid_from:bad_date"},
-		{"DateFormat", func(r map[string]string) { r["valid_from"] = "2026/01/01" }, "valid_from:bad_date"},
-		{"ShortDate", func(r map[string]string) { r["valid_from"] = "2026-1-1" }, "valid_from:bad_date"},
+		{"SpreadsheetDate", func(r map[string]string) { r["valid_from"] = "2026/1/1" }, ""},
+		{"ChineseDate", func(r map[string]string) { r["valid_from"] = "2026年1月1日" }, ""},
+		{"MixedSeparators", func(r map[string]string) { r["valid_from"] = "2026/01-01" }, "valid_from:bad_date"},
+		{"TwoDigitYear", func(r map[string]string) { r["valid_from"] = "01-01-26" }, "valid_from:bad_date"},
+		{"ImpossibleSpreadsheetDate", func(r map[string]string) { r["valid_from"] = "2026/2/30" }, "valid_from:bad_date"},
 		{"LongTermNotAllowed", func(r map[string]string) { r["valid_from"] = "长期" }, "valid_from:bad_date"},
 		{"BadLongDate", func(r map[string]string) { r["valid_until"] = "永久" }, "valid_until:bad_date"},
 		{"UntilBeforeFrom", func(r map[string]string) { r["valid_until"] = "2025-12-31" }, "valid_until:bad_date"},
@@ -87,4 +91,76 @@ func TestValidateRow(t *testing.T) {
 	if r["holder_code"] != "91350100M000100Y43" {
 		t.Fatalf("not trimmed: %q", r["holder_code"])
 	}
+}
+
+func TestNormalizeDate(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-01-31":          "2026-01-31",
+		"2026-1-31":           "2026-01-31",
+		"2026/1/31":           "2026-01-31",
+		"2026/01/31":          "2026-01-31",
+		"2026.1.31":           "2026-01-31",
+		"2026年1月31日":          "2026-01-31",
+		"2026年01月31日":         "2026-01-31",
+		"20260131":            "2026-01-31",
+		"2026-01-31 00:00":    "2026-01-31",
+		"2026/1/31 0:00":      "2026-01-31",
+		"2026/1/31 00:00:00":  "2026-01-31",
+		"2024/2/29":           "2024-02-29",
+		"2026/1/31 12:30":     "2026/1/31 12:30", // not midnight: left alone
+		"2026/2/29":           "2026/2/29",       // no such day
+		"2026/13/1":           "2026/13/1",
+		"2026/0/1":            "2026/0/1",
+		"2026/1-31":           "2026/1-31",
+		"01-31-26":            "01-31-26",
+		"1/31/2026":           "1/31/2026",
+		"2026年1月":             "2026年1月",
+		"1月31日":               "1月31日",
+		"20261331":            "20261331",
+		"2026-001-31":         "2026-001-31",
+		"长期":                  "长期",
+		"":                    "",
+		"２０２６/1/31":           "２０２６/1/31",
+		"2026/1/31/1":         "2026/1/31/1",
+		"2026 /1/31":          "2026 /1/31",
+		"46053":               "46053",
+		"2026-01-31T00:00:00": "2026-01-31T00:00:00",
+	} {
+		if got := catalog.NormalizeDate(in); got != want {
+			t.Errorf("NormalizeDate(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// ValidateRow stores the normalised form.
+	r := foodRow()
+	r["valid_from"], r["valid_until"] = "2026/1/1", "2030年12月31日"
+	if err := catalog.ValidateRow(foodT, r, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if r["valid_from"] != "2026-01-01" || r["valid_until"] != "2030-12-31" {
+		t.Fatalf("normalised %q %q", r["valid_from"], r["valid_until"])
+	}
+}
+
+// FuzzNormalizeDate: the result is the input or a valid YYYY-MM-DD that
+// names the same day when written back the way it came (idempotent).
+func FuzzNormalizeDate(f *testing.F) {
+	for _, s := range []string{"2026/1/31", "2026年1月31日", "20260131", "2026-01-31 00:00", "2026/2/30", "01-31-26", "长期"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := catalog.NormalizeDate(s)
+		if got == s {
+			return
+		}
+		d, err := time.Parse(catalog.DateLayout, got)
+		if err != nil || d.Format(catalog.DateLayout) != got {
+			t.Fatalf("NormalizeDate(%q) = %q, not a date", s, got)
+		}
+		if again := catalog.NormalizeDate(got); again != got {
+			t.Fatalf("not idempotent: %q → %q → %q", s, got, again)
+		}
+		if !strings.HasPrefix(s, got[:4]) {
+			t.Fatalf("NormalizeDate(%q) = %q: another year", s, got)
+		}
+	})
 }

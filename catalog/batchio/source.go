@@ -314,9 +314,14 @@ type XLSX struct {
 	num    int
 }
 
-// OpenXLSX opens the workbook and reads its header row.
+// OpenXLSX opens the workbook and reads its header row. Cells are read as
+// the sheet shows them, with the Chinese locale's date formats and the
+// system short date as YYYY-MM-DD, so a date cell comes as a form
+// catalog.NormalizeDate reads (Excel's default date format would
+// otherwise come as 01-31-26 and the Chinese built-in ones as serial
+// numbers).
 func OpenXLSX(path string) (*XLSX, error) {
-	f, err := excelize.OpenFile(path)
+	f, err := excelize.OpenFile(path, excelize.Options{ShortDatePattern: "yyyy-mm-dd", CultureInfo: excelize.CultureNameZhCN})
 	if err != nil {
 		return nil, fmt.Errorf("batchio: %s: %w: %w", path, ErrFormat, err)
 	}

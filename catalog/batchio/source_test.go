@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -295,5 +296,48 @@ func TestTemplateColumns(t *testing.T) {
 	src, err := batchio.NewCSV(&buf)
 	if err != nil || !reflect.DeepEqual(src.Columns(), want) {
 		t.Fatalf("CSV template read back: %q %v", src.Columns(), err)
+	}
+}
+
+// TestXLSXDateCells: date cells, in Excel's default date format, the
+// Chinese built-in ones and custom ones, come as forms that
+// catalog.NormalizeDate turns into the date.
+func TestXLSXDateCells(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dates.xlsx")
+	f := excelize.NewFile()
+	day := time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)
+	var header []string
+	styles := []excelize.Style{{NumFmt: 14}, {NumFmt: 22}, {NumFmt: 30}, {NumFmt: 31}}
+	for _, c := range []string{"yyyy/m/d", "yyyy-mm-dd", `yyyy"年"m"月"d"日"`, "yyyy.mm.dd", `[$-804]yyyy"年"m"月"d"日";@`} {
+		styles = append(styles, excelize.Style{CustomNumFmt: &c})
+	}
+	for i, st := range styles {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		header = append(header, "d"+col)
+		id, err := f.NewStyle(&st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.SetCellValue("Sheet1", col+"2", day)
+		f.SetCellStyle("Sheet1", col+"2", col+"2", id)
+	}
+	f.SetSheetRow("Sheet1", "A1", &header)
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	x, err := batchio.OpenXLSX(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	rows := readAll(t, x)
+	if len(rows) != 1 || len(rows[0].Values) != len(styles) {
+		t.Fatalf("rows %+v", rows)
+	}
+	for k, v := range rows[0].Values {
+		if got := catalog.NormalizeDate(v); got != "2026-01-31" {
+			t.Errorf("%s: cell reads %q (%q)", k, v, got)
+		}
 	}
 }

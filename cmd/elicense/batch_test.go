@@ -774,11 +774,31 @@ func TestBatchTemplate(t *testing.T) {
 	for i, k := range foodHeader {
 		col[k] = i
 	}
+	// Dates come as a department's sheet has them: real date cells in
+	// Excel's default date format, and text such as 2030年12月31日.
+	dateStyle, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for r := 0; r < n; r++ {
 		vals := foodRow(r)
 		for i, it := range ft.Items {
 			cell, _ := excelize.CoordinatesToCellName(i+1, r+2)
-			f.SetCellStr(sheets[0], cell, vals[col[it.Key]])
+			v := vals[col[it.Key]]
+			switch it.Key {
+			case "valid_from":
+				day, err := time.Parse(catalog.DateLayout, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.SetCellValue(sheets[0], cell, day)
+				f.SetCellStyle(sheets[0], cell, cell, dateStyle)
+			case "valid_until":
+				day, _ := time.Parse(catalog.DateLayout, v)
+				f.SetCellStr(sheets[0], cell, day.Format("2006年1月2日"))
+			default:
+				f.SetCellStr(sheets[0], cell, v)
+			}
 		}
 	}
 	var filled bytes.Buffer
@@ -789,6 +809,14 @@ func TestBatchTemplate(t *testing.T) {
 	e.must("deptY", req{method: "POST", path: "/api/v1/batches", form: map[string]string{"type": "food-business", "name": "模板.xlsx", "file": filled.String()}}, 202).json(t, &st)
 	if st = e.waitBatch("deptY", st.ID); st.Issued != n || st.Rejected != 0 || st.Error != "" {
 		t.Fatalf("filled XLSX template: %+v", st)
+	}
+	// The registry holds the dates as YYYY-MM-DD.
+	first, err := e.app.store.GetByNumber(ctx, "food-business", foodRow(0)[col["license_no"]])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Values["valid_from"] != foodRow(0)[col["valid_from"]] || first.Values["valid_until"] != foodRow(0)[col["valid_until"]] {
+		t.Fatalf("stored dates %q %q, sheet %q %q", first.Values["valid_from"], first.Values["valid_until"], foodRow(0)[col["valid_from"]], foodRow(0)[col["valid_until"]])
 	}
 
 	// The CSV template with rows appended, through the CLI.
