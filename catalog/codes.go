@@ -119,6 +119,9 @@ const (
 	CodeMismatch    = "mismatch"
 	CodeUnknownItem = "unknown_item"
 	CodeBadValue    = "bad_value"
+	// CodeNumberCell: a code a spreadsheet turned into a number (shown in
+	// scientific notation; its last digits are lost).
+	CodeNumberCell = "number_cell"
 )
 
 // CheckIDNumber validates a GB 11643 resident ID number: 18 characters, a

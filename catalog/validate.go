@@ -82,12 +82,16 @@ func ValidateRow(t *LicenseType, row map[string]string, today time.Time) *Valida
 			if v != LongTerm && !validDate(v) {
 				add(it.Key, CodeBadDate, it.Label+"应为有效日期(YYYY-MM-DD)或“长期”")
 			}
-		case TypeIDNumber:
-			if code, msg := CheckIDNumber(v, today); code != "" {
-				add(it.Key, code, msg)
+		case TypeIDNumber, TypeUSCC:
+			if scientific(v) {
+				add(it.Key, CodeNumberCell, it.Label+"被表格存成了数字（"+v+"），末几位已丢失：请把该列设为文本格式，重新录入后再上传")
+				continue
 			}
-		case TypeUSCC:
-			if code, msg := CheckUSCC(v); code != "" {
+			check := CheckUSCC
+			if it.Type == TypeIDNumber {
+				check = func(s string) (string, string) { return CheckIDNumber(s, today) }
+			}
+			if code, msg := check(v); code != "" {
 				add(it.Key, code, msg)
 			}
 		case TypeEnum:
@@ -204,4 +208,15 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b[i:])
+}
+
+// scientific reports a number in scientific notation, as a spreadsheet
+// shows a long code stored as a number: 3.40202E+17, 3.40202199003071E+17.
+func scientific(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E+")
+	if !ok || !isDigits(exp) || mant == "" {
+		return false
+	}
+	whole, frac, dotted := strings.Cut(mant, ".")
+	return len(whole) == 1 && isDigits(whole) && (!dotted || isDigits(frac))
 }

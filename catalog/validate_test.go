@@ -45,6 +45,8 @@ func TestValidateRow(t *testing.T) {
 		{"TooLong", func(r map[string]string) { r["license_no"] = strings.Repeat("号", 17) }, "license_no:too_long"},
 		{"BadUSCC", func(r map[string]string) { r["holder_code"] = "91350100M000100Y44" }, "holder_code:bad_check"},
 		{"BadDate", func(r map[string]string) { r["valid_from"] = "2026-02-30" }, "valid_from:bad_date"},
+		{"CodeAsNumberCell", func(r map[string]string) { r["holder_code"] = "9.13501E+17" }, "holder_code:number_cell"},
+		{"CodeAsNumberCellLong", func(r map[string]string) { r["holder_code"] = "9.13501000001E+17" }, "holder_code:number_cell"},
 		{"SpreadsheetDate", func(r map[string]string) { r["valid_from"] = "2026/1/1" }, ""},
 		{"ChineseDate", func(r map[string]string) { r["valid_from"] = "2026年1月1日" }, ""},
 		{"MixedSeparators", func(r map[string]string) { r["valid_from"] = "2026/01-01" }, "valid_from:bad_date"},
