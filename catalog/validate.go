@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 // DefaultMaxLength applies to items that set no MaxLength.
@@ -19,7 +21,8 @@ const DefaultMaxLength = 200
 //
 // Values are normalised in place: surrounding spaces trimmed, a trailing x of an
 // ID number upper-cased, a date written as a spreadsheet shows it turned into
-// YYYY-MM-DD (NormalizeDate).
+// YYYY-MM-DD (NormalizeDate), full-width digits and letters in codes, dates
+// and phone numbers made half-width.
 func ValidateRow(t *LicenseType, row map[string]string, today time.Time) *ValidationError {
 	var probs []FieldError
 	add := func(item, code, msg string) { probs = append(probs, FieldError{Item: item, Code: code, Message: msg}) }
@@ -41,6 +44,12 @@ func ValidateRow(t *LicenseType, row map[string]string, today time.Time) *Valida
 		v, ok := row[it.Key]
 		if ok {
 			v = strings.TrimSpace(v)
+			switch it.Type {
+			case TypeIDNumber, TypeUSCC, TypeDate, TypeDateLong, TypePhone:
+				// Codes, dates and numbers typed with an input method's
+				// full-width forms (３４０２…, ２０２６年１月): half-width.
+				v = width.Narrow.String(v)
+			}
 			switch it.Type {
 			case TypeIDNumber:
 				v = NormalizeIDNumber(v)

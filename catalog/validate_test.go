@@ -47,6 +47,8 @@ func TestValidateRow(t *testing.T) {
 		{"BadDate", func(r map[string]string) { r["valid_from"] = "2026-02-30" }, "valid_from:bad_date"},
 		{"CodeAsNumberCell", func(r map[string]string) { r["holder_code"] = "9.13501E+17" }, "holder_code:number_cell"},
 		{"CodeAsNumberCellLong", func(r map[string]string) { r["holder_code"] = "9.13501000001E+17" }, "holder_code:number_cell"},
+		{"FullWidthCode", func(r map[string]string) { r["holder_code"] = "９１３５０１００Ｍ０００１００Ｙ４３" }, ""},
+		{"FullWidthDate", func(r map[string]string) { r["valid_from"] = "２０２６年１月１日" }, ""},
 		{"SpreadsheetDate", func(r map[string]string) { r["valid_from"] = "2026/1/1" }, ""},
 		{"ChineseDate", func(r map[string]string) { r["valid_from"] = "2026年1月1日" }, ""},
 		{"MixedSeparators", func(r map[string]string) { r["valid_from"] = "2026/01-01" }, "valid_from:bad_date"},
@@ -134,12 +136,13 @@ func TestNormalizeDate(t *testing.T) {
 	}
 	// ValidateRow stores the normalised form.
 	r := foodRow()
-	r["valid_from"], r["valid_until"] = "2026/1/1", "2030年12月31日"
+	r["valid_from"], r["valid_until"] = "2026/1/1", "２０３０年１２月３１日"
+	r["holder_code"], r["phone"] = "９１３５０１００Ｍ０００１００Ｙ４３", "０５５３－１２３４５"
 	if err := catalog.ValidateRow(foodT, r, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	if r["valid_from"] != "2026-01-01" || r["valid_until"] != "2030-12-31" {
-		t.Fatalf("normalised %q %q", r["valid_from"], r["valid_until"])
+	if r["valid_from"] != "2026-01-01" || r["valid_until"] != "2030-12-31" || r["holder_code"] != "91350100M000100Y43" || r["phone"] != "0553-12345" {
+		t.Fatalf("normalised %q %q %q %q", r["valid_from"], r["valid_until"], r["holder_code"], r["phone"])
 	}
 }
 
