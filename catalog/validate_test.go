@@ -169,3 +169,35 @@ func FuzzNormalizeDate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateRow: any values give problems or none, never a panic, and
+// the normalised row of a valid one is valid and normalises to itself.
+func FuzzValidateRow(f *testing.F) {
+	r := foodRow()
+	f.Add(r["holder_code"], r["valid_from"], r["valid_until"], r["phone"], r["business_kind"])
+	f.Add("９１３５０１００Ｍ０００１００Ｙ４３", "2026/1/1", "２０３０年１２月３１日", "０５５３－１２３４５", "餐饮服务经营者")
+	f.Add("9.13501E+17", "20260101", "长期", "", "x")
+	today := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, code, from, until, phone, kind string) {
+		row := foodRow()
+		row["holder_code"], row["valid_from"], row["valid_until"], row["phone"], row["business_kind"] = code, from, until, phone, kind
+		if err := catalog.ValidateRow(foodT, row, today); err != nil {
+			if len(err.Problems) == 0 {
+				t.Fatal("a validation error without problems")
+			}
+			return
+		}
+		again := make(map[string]string, len(row))
+		for k, v := range row {
+			again[k] = v
+		}
+		if err := catalog.ValidateRow(foodT, again, today); err != nil {
+			t.Fatalf("the normalised row %v fails: %v", row, err)
+		}
+		for k, v := range row {
+			if again[k] != v {
+				t.Fatalf("%s normalised twice: %q → %q", k, v, again[k])
+			}
+		}
+	})
+}
