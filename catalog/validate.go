@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/text/width"
 )
 
 // DefaultMaxLength applies to items that set no MaxLength.
@@ -48,7 +46,7 @@ func ValidateRow(t *LicenseType, row map[string]string, today time.Time) *Valida
 			case TypeIDNumber, TypeUSCC, TypeDate, TypeDateLong, TypePhone:
 				// Codes, dates and numbers typed with an input method's
 				// full-width forms (３４０２…, ２０２６年１月): half-width.
-				v = width.Narrow.String(v)
+				v = narrow(v)
 			}
 			switch it.Type {
 			case TypeIDNumber:
@@ -228,4 +226,18 @@ func scientific(s string) bool {
 	}
 	whole, frac, dotted := strings.Cut(mant, ".")
 	return len(whole) == 1 && isDigits(whole) && (!dotted || isDigits(frac))
+}
+
+// narrow turns the full-width forms of ASCII (U+FF01–U+FF5E) and the
+// ideographic space into ASCII.
+func narrow(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E:
+			return r - 0xFEE0
+		case r == 0x3000:
+			return ' '
+		}
+		return r
+	}, s)
 }
