@@ -246,6 +246,7 @@ func NewHandlers(d Deps) (service, metrics http.Handler) {
 
 	// Batch issuing (departments).
 	v.POST("/batches", s.allow(catalog.RoleIssuer), s.startBatch)
+	v.POST("/batches/check", s.allow(catalog.RoleIssuer), s.checkBatch)
 	v.GET("/batches/:id", s.allow(catalog.RoleIssuer), s.getBatch)
 	v.GET("/batches/:id/report", s.allow(catalog.RoleIssuer), s.getBatchReport)
 	v.GET("/batches/:id/manifest", s.allow(catalog.RoleIssuer), s.getBatchManifest)

@@ -35,6 +35,20 @@ type Batches interface {
 	// an unknown ID, and for the manifest of a job that stopped early.
 	Report(ctx context.Context, id string) (io.ReadCloser, error)
 	Manifest(ctx context.Context, id string) (io.ReadCloser, error)
+	// Check reads every row as Start would issue it and says what issuing
+	// would do, issuing nothing; errors as Start's. Check owns the upload.
+	Check(ctx context.Context, req BatchStart) (BatchCheck, error)
+}
+
+// BatchCheck is the answer of POST /api/v1/batches/check.
+type BatchCheck struct {
+	Type     string         `json:"type"`
+	Dept     string         `json:"dept"`
+	Rows     int            `json:"rows"`
+	Valid    int            `json:"valid"`    // would be issued
+	Existing int            `json:"existing"` // number already in force
+	Rejected int            `json:"rejected"`
+	Problems []BatchProblem `json:"problems,omitempty"` // the first rejected rows
 }
 
 // BatchStart asks for one batch.
@@ -84,16 +98,10 @@ func (s *server) startBatch(c *gin.Context) {
 		s.fail(c, errUnavailable)
 		return
 	}
-	who := callerOf(c)
-	upload, fields, err := s.readBatchUpload(c)
-	if err == nil && strings.TrimSpace(fields["type"]) == "" {
-		s.Batches.Discard(upload)
-		err = fieldRequired("type", "必须指定证照类型 (type)")
-	}
+	req, err := s.batchStart(c)
 	var st BatchStatus
 	if err == nil {
-		st, err = s.Batches.Start(c.Request.Context(), BatchStart{TypeKey: strings.TrimSpace(fields["type"]), Actor: who.actor(),
-			SourceName: fields["name"], Upload: upload})
+		st, err = s.Batches.Start(c.Request.Context(), req)
 	}
 	if err != nil {
 		s.fail(c, err)
@@ -102,6 +110,37 @@ func (s *server) startBatch(c *gin.Context) {
 	s.lists.invalidate()
 	c.Header("Location", "/api/v1/batches/"+url.PathEscape(st.ID))
 	c.JSON(http.StatusAccepted, st)
+}
+
+// checkBatch checks an uploaded batch file without issuing (预校验).
+func (s *server) checkBatch(c *gin.Context) {
+	if s.Batches == nil {
+		s.fail(c, errUnavailable)
+		return
+	}
+	req, err := s.batchStart(c)
+	var out BatchCheck
+	if err == nil {
+		out, err = s.Batches.Check(c.Request.Context(), req)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// batchStart reads the upload and the type of a batch request.
+func (s *server) batchStart(c *gin.Context) (BatchStart, error) {
+	upload, fields, err := s.readBatchUpload(c)
+	if err != nil {
+		return BatchStart{}, err
+	}
+	if strings.TrimSpace(fields["type"]) == "" {
+		s.Batches.Discard(upload)
+		return BatchStart{}, fieldRequired("type", "必须指定证照类型 (type)")
+	}
+	return BatchStart{TypeKey: strings.TrimSpace(fields["type"]), Actor: callerOf(c).actor(), SourceName: fields["name"], Upload: upload}, nil
 }
 
 // readBatchUpload streams the "file" part of a multipart body to

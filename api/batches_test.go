@@ -58,6 +58,11 @@ func (f *fakeBatches) Manifest(context.Context, string) (io.ReadCloser, error) {
 	return nil, catalog.ErrNotFound
 }
 
+func (f *fakeBatches) Check(_ context.Context, req api.BatchStart) (api.BatchCheck, error) {
+	f.started = append(f.started, req)
+	return api.BatchCheck{Rows: 200, Valid: 200}, nil
+}
+
 type part struct{ name, file, value string }
 
 // TestBatchUpload: the file part is streamed to Batches.Receive whatever

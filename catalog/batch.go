@@ -40,6 +40,7 @@ const (
 	OutcomeIssued   BatchOutcome = "issued"   // a new license was issued in this run
 	OutcomeExisting BatchOutcome = "existing" // the license number is already in force (or was issued by an earlier run of this batch)
 	OutcomeRejected BatchOutcome = "rejected" // the row has problems; nothing was issued
+	OutcomeValid    BatchOutcome = "valid"    // CheckBatch: the row would be issued
 )
 
 // Row-level problem codes of batch issuing (besides those of ValidateRow and

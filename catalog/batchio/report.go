@@ -1,8 +1,11 @@
 package batchio
 
 import (
+	"bufio"
 	"encoding/csv"
+	"errors"
 	"io"
+	"os"
 	"strconv"
 
 	"elicense/catalog"
@@ -50,3 +53,35 @@ func (r *Report) Flush() error {
 	r.w.Flush()
 	return r.w.Error()
 }
+
+// ReportFile is a Report written to a file through a buffer.
+type ReportFile struct {
+	*Report
+	f *os.File
+	w *bufio.Writer
+}
+
+// CreateReport creates (or truncates) the file at path and writes the
+// report's BOM and header.
+func CreateReport(path string) (*ReportFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	r, err := NewReport(w)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &ReportFile{Report: r, f: f, w: w}, nil
+}
+
+// Name is the file's path.
+func (r *ReportFile) Name() string { return r.f.Name() }
+
+// Sync writes what is buffered and makes it durable.
+func (r *ReportFile) Sync() error { return errors.Join(r.Report.Flush(), r.w.Flush(), r.f.Sync()) }
+
+// Close writes what is buffered and closes the file (without a sync).
+func (r *ReportFile) Close() error { return errors.Join(r.Report.Flush(), r.w.Flush(), r.f.Close()) }

@@ -498,6 +498,8 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 				json.Unmarshal(body, &st)
 				batchID = st.ID
 			}},
+		{name: "check batch", r: fixed(req{method: "POST", path: "/api/v1/batches/check", form: map[string]string{"file": batchCSV, "type": "special-operations", "name": "rows.csv"}}),
+			want: [8]int{401, 403, 403, 200, 403, 403, 403, 403}},
 		{name: "get batch", r: func(string) req { return req{method: "GET", path: "/api/v1/batches/" + batchID} }, want: [8]int{401, 403, 403, 200, 403, 403, 403, 403}},
 		{name: "batch report", r: func(string) req {
 			e.waitBatch("deptX", batchID)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -94,6 +93,80 @@ func (b *apiBatches) Discard(upload string) {
 // sourceKinds are the extensions a batch source may have.
 var sourceKinds = map[string]bool{".csv": true, ".xlsx": true, ".jsonl": true, ".ndjson": true}
 
+func badFile(msg string) error {
+	return &catalog.ValidationError{Problems: []catalog.FieldError{{Item: "file", Code: catalog.CodeBadValue, Message: msg}}}
+}
+
+// prepare checks what Start and Check share: the file kind by the
+// source's name (the extension batchio will read it by), the type, and
+// that the caller's department issues it.
+func (b *apiBatches) prepare(ctx context.Context, req api.BatchStart) (ext string, t *catalog.LicenseType, deptKey string, err error) {
+	ext = strings.ToLower(filepath.Ext(req.SourceName))
+	switch {
+	case ext == ".xls" || ext == ".et":
+		return "", nil, "", badFile("不支持旧版 Excel/WPS 表格格式，请另存为 .xlsx 或 .csv 后上传")
+	case !sourceKinds[ext]:
+		ext = ".csv" // any other name is read as CSV
+	}
+	t, err = b.a.store.GetType(ctx, req.TypeKey)
+	if err != nil {
+		return "", nil, "", fmt.Errorf("batch: type %q: %w", req.TypeKey, err)
+	}
+	depts, err := b.a.store.ListDepartments(ctx)
+	if err != nil {
+		return "", nil, "", err
+	}
+	for _, d := range depts {
+		if d.USCC == req.Actor.Dept {
+			deptKey = d.Key
+		}
+	}
+	allowed := false
+	for _, k := range t.IssuingDepts {
+		allowed = allowed || k == deptKey && deptKey != ""
+	}
+	if !allowed {
+		return "", nil, "", fmt.Errorf("batch: department may not issue %q: %w", t.Key, catalog.ErrForbidden)
+	}
+	return ext, t, deptKey, nil
+}
+
+// Check implements api.Batches: the rows are checked as a batch would
+// issue them, nothing is issued, and the upload is removed.
+func (b *apiBatches) Check(ctx context.Context, req api.BatchStart) (api.BatchCheck, error) {
+	if !uploadName.MatchString(req.Upload) {
+		return api.BatchCheck{}, fmt.Errorf("batch: no such upload: %w", catalog.ErrInvalid)
+	}
+	upload := filepath.Join(b.incoming(), req.Upload)
+	defer os.Remove(upload)
+	ext, t, deptKey, err := b.prepare(ctx, req)
+	if err != nil {
+		return api.BatchCheck{}, err
+	}
+	src := upload + ext // batchio reads by extension
+	if err := os.Rename(upload, src); err != nil {
+		return api.BatchCheck{}, err
+	}
+	defer os.Remove(src)
+	rows, err := batchio.Open(src)
+	if err != nil {
+		return api.BatchCheck{}, badFile(err.Error())
+	}
+	defer rows.Close()
+	out := api.BatchCheck{Type: t.Key, Dept: req.Actor.Dept}
+	n, err := b.a.svc.CheckBatch(ctx, t.Key, deptKey, req.Actor.Name, rows, func(r catalog.BatchResult) error {
+		if r.Outcome == catalog.OutcomeRejected && len(out.Problems) < maxReportedProblems {
+			out.Problems = append(out.Problems, api.NewBatchProblem(r.Row, r.SourceKey, r.Problems))
+		}
+		return nil
+	})
+	if err != nil {
+		return api.BatchCheck{}, err
+	}
+	out.Rows, out.Valid, out.Existing, out.Rejected = n.Rows, n.Valid, n.Existing, n.Rejected
+	return out, nil
+}
+
 // Start implements api.Batches.
 func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchStatus, error) {
 	if !uploadName.MatchString(req.Upload) {
@@ -106,36 +179,9 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 			os.Remove(upload)
 		}
 	}()
-	badFile := func(msg string) error {
-		return &catalog.ValidationError{Problems: []catalog.FieldError{{Item: "file", Code: catalog.CodeBadValue, Message: msg}}}
-	}
-	ext := strings.ToLower(filepath.Ext(req.SourceName))
-	switch {
-	case ext == ".xls" || ext == ".et":
-		return api.BatchStatus{}, badFile("不支持旧版 Excel/WPS 表格格式，请另存为 .xlsx 或 .csv 后上传")
-	case !sourceKinds[ext]:
-		ext = ".csv" // any other name is read as CSV
-	}
-	t, err := b.a.store.GetType(ctx, req.TypeKey)
-	if err != nil {
-		return api.BatchStatus{}, fmt.Errorf("batch: type %q: %w", req.TypeKey, err)
-	}
-	depts, err := b.a.store.ListDepartments(ctx)
+	ext, t, deptKey, err := b.prepare(ctx, req)
 	if err != nil {
 		return api.BatchStatus{}, err
-	}
-	deptKey := ""
-	for _, d := range depts {
-		if d.USCC == req.Actor.Dept {
-			deptKey = d.Key
-		}
-	}
-	allowed := false
-	for _, k := range t.IssuingDepts {
-		allowed = allowed || k == deptKey && deptKey != ""
-	}
-	if !allowed {
-		return api.BatchStatus{}, fmt.Errorf("batch: department may not issue %q: %w", t.Key, catalog.ErrForbidden)
 	}
 	digest, lines, err := sourceDigest(upload)
 	if err != nil {
@@ -177,16 +223,9 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 		rows.Close()
 		return api.BatchStatus{}, err
 	}
-	rf, err := os.Create(filepath.Join(out, "report.csv.tmp"))
+	rep, err := batchio.CreateReport(filepath.Join(out, "report.csv.tmp"))
 	if err != nil {
 		rows.Close()
-		return api.BatchStatus{}, err
-	}
-	rw := bufio.NewWriterSize(rf, 64<<10)
-	rep, err := batchio.NewReport(rw)
-	if err != nil {
-		rows.Close()
-		rf.Close()
 		return api.BatchStatus{}, err
 	}
 	j := &apiJob{typeKey: t.Key, deptUSCC: req.Actor.Dept, done: make(chan struct{})}
@@ -210,8 +249,8 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 	})
 	if err != nil {
 		rows.Close()
-		rf.Close()
-		os.Remove(rf.Name())
+		rep.Close()
+		os.Remove(rep.Name())
 		return api.BatchStatus{}, err
 	}
 	started = true
@@ -225,9 +264,9 @@ func (b *apiBatches) Start(ctx context.Context, req api.BatchStart) (api.BatchSt
 		defer os.Remove(upload)
 		bt, runErr := job.Wait()
 		rows.Close()
-		err := errors.Join(rep.Flush(), rw.Flush(), rf.Sync(), rf.Close())
+		err := errors.Join(rep.Sync(), rep.Close())
 		if err == nil {
-			err = os.Rename(rf.Name(), filepath.Join(out, "report.csv"))
+			err = os.Rename(rep.Name(), filepath.Join(out, "report.csv"))
 		}
 		if err != nil {
 			b.a.log.Error("batch report", "batch", id, "err", err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -62,7 +61,7 @@ Exit status 1 when any row was rejected.`,
 	f.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, lines or none")
 	f.DurationVar(&o.every, "progress-every", 5*time.Second, "interval of progress lines when not on a terminal")
 	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the run here (diagnostics)")
-	cmd.AddCommand(newBatchVerifyCommand(g), newBatchTemplateCommand(g))
+	cmd.AddCommand(newBatchVerifyCommand(g), newBatchTemplateCommand(g), newBatchCheckCommand(g))
 	return cmd
 }
 
@@ -147,15 +146,7 @@ func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Wr
 		return fmt.Errorf("batch: type %q: %w", o.typeKey, err)
 	}
 	if err := matchColumns(src, t); err != nil {
-		var ve *catalog.ValidationError
-		if errors.As(err, &ve) {
-			fmt.Fprintf(stderr, "the columns of %s do not fit %s (%s):\n", filepath.Base(o.input), t.Key, t.Name)
-			for _, p := range ve.Problems {
-				fmt.Fprintf(stderr, "  %s\t%s\t%s\n", p.Item, p.Code, p.Message)
-			}
-			err = fmt.Errorf("batch: %d problem(s) with the header row; nothing issued", len(ve.Problems))
-		}
-		return usageErr(err)
+		return headerErr(err, o.input, t, stderr)
 	}
 	deptKey := o.dept
 	if deptKey == "" && len(t.IssuingDepts) == 1 {
@@ -179,16 +170,11 @@ func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Wr
 			return err
 		}
 	}
-	rf, err := os.Create(o.report)
+	rep, err := batchio.CreateReport(o.report)
 	if err != nil {
 		return err
 	}
-	defer rf.Close()
-	rw := bufio.NewWriterSize(rf, 64<<10)
-	rep, err := batchio.NewReport(rw)
-	if err != nil {
-		return err
-	}
+	defer rep.Close()
 	files := &batchio.GroupFiles{Root: a.files.Root, Path: a.files.Path, OutDir: o.out}
 	job, err := a.svc.StartBatch(ctx, catalog.BatchRequest{
 		Batch: catalog.Batch{ID: batchID(t.Key, deptKey, digest), TypeKey: t.Key, DeptKey: deptKey,
@@ -206,13 +192,7 @@ func (a *app) runBatch(ctx context.Context, o batchOptions, stdout, stderr io.Wr
 	showProgress(job, o, stderr)
 	b, runErr := job.Wait()
 	p := job.Progress()
-	if err := rep.Flush(); err != nil {
-		return err
-	}
-	if err := rw.Flush(); err != nil {
-		return err
-	}
-	if err := rf.Sync(); err != nil {
+	if err := rep.Sync(); err != nil {
 		return err
 	}
 	if runErr != nil {
@@ -356,5 +336,92 @@ func newBatchTemplateCommand(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&typeKey, "type", "", "license type key")
 	cmd.Flags().StringVar(&out, "out", "", "where to write: .xlsx or .csv")
+	return cmd
+}
+
+// headerErr prints the problems of a header row that does not fit t, one
+// per line, and returns exit 3.
+func headerErr(err error, input string, t *catalog.LicenseType, stderr io.Writer) error {
+	var ve *catalog.ValidationError
+	if errors.As(err, &ve) {
+		fmt.Fprintf(stderr, "the columns of %s do not fit %s (%s):\n", filepath.Base(input), t.Key, t.Name)
+		for _, p := range ve.Problems {
+			fmt.Fprintf(stderr, "  %s\t%s\t%s\n", p.Item, p.Code, p.Message)
+		}
+		err = fmt.Errorf("batch: %d problem(s) with the header row; nothing done", len(ve.Problems))
+	}
+	return usageErr(err)
+}
+
+func newBatchCheckCommand(g *globalFlags) *cobra.Command {
+	var typeKey, input, dept, report, actor string
+	cmd := &cobra.Command{
+		Use:   "check --type KEY --input FILE [--dept KEY] [--report FILE]",
+		Short: "Check a batch file without issuing: per row, valid (would be issued), existing or rejected with its problems",
+		Long: `Read every row of FILE as "elicense batch" would and write what issuing it would do to the
+report (default FILE.check.csv, the batch report's columns with the outcome valid, existing or
+rejected): nothing is rendered, sealed or stored. Exit status 1 when any row would be rejected.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if typeKey == "" || input == "" {
+				return usageErr(fmt.Errorf("batch check: --type and --input are required"))
+			}
+			if report == "" {
+				report = input + ".check.csv"
+			}
+			a, err := openCLI(cmd, g)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			ctx := cmd.Context()
+			t, err := a.store.GetType(ctx, typeKey)
+			if err != nil {
+				return fmt.Errorf("batch check: type %q: %w", typeKey, err)
+			}
+			src, err := batchio.Open(input)
+			if err != nil {
+				return usageErr(fmt.Errorf("batch check: %w", err))
+			}
+			defer src.Close()
+			if err := matchColumns(src, t); err != nil {
+				return headerErr(err, input, t, cmd.ErrOrStderr())
+			}
+			if dept == "" && len(t.IssuingDepts) == 1 {
+				dept = t.IssuingDepts[0]
+			}
+			// The template's checks (characters the font lacks, text that
+			// does not fit) need the renderer; no key is used.
+			e, err := a.Engine()
+			if err != nil {
+				return err
+			}
+			a.svc.Renderer = renderer{e: e, now: a.svc.Now}
+			rep, err := batchio.CreateReport(report)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			n, err := a.svc.CheckBatch(ctx, t.Key, dept, actor, src, rep.Write)
+			if cerr := rep.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "checked %d rows of %s as %s in %s: %d valid, %d existing, %d rejected; report %s\n",
+				n.Rows, filepath.Base(input), t.Key, time.Since(start).Round(time.Millisecond), n.Valid, n.Existing, n.Rejected, report)
+			if n.Rejected > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("%d row(s) would be rejected; see %s", n.Rejected, report)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&typeKey, "type", "", "license type key")
+	f.StringVar(&input, "input", "", "rows: .csv, .xlsx or .jsonl")
+	f.StringVar(&dept, "dept", "", "issuing department key (default: the type's only issuing department)")
+	f.StringVar(&report, "report", "", "per-row report (default <input>.check.csv)")
+	f.StringVar(&actor, "actor", defaultActor(), "who checks (for the department's permission)")
 	return cmd
 }

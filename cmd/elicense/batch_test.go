@@ -855,3 +855,74 @@ func TestBatchTemplate(t *testing.T) {
 		t.Fatalf("CSV template report: %+v", lines)
 	}
 }
+
+// TestBatchCheck: checking a file issues nothing and says per row what a
+// batch would do: the planted rows rejected with the batch's codes, a
+// repeated number as duplicate, the rest valid; after the batch, existing.
+// Over HTTP the same file gives the same counts.
+func TestBatchCheck(t *testing.T) {
+	dir := demoData(t)
+	work := t.TempDir()
+	const n = 300
+	rows := plantedTable(n)
+	rows = append(rows, rows[5]) // row 5's number again, on the last row
+	in := filepath.Join(work, "rows.csv")
+	writeCSVFile(t, in, rows)
+	planted := 0
+	for i := range plantedRows {
+		if i < n {
+			planted++
+		}
+	}
+	stdout, stderr, code := cli(t, "batch", "check", "--data-dir", dir, "--type", "food-business", "--input", in)
+	want := fmt.Sprintf("checked %d rows of rows.csv as food-business", n+1)
+	if code != 1 || !strings.Contains(stdout, want) || !strings.Contains(stdout, fmt.Sprintf("%d valid, 0 existing, %d rejected", n-planted, planted+1)) {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := readReport(t, in+".check.csv")
+	got := map[string]string{}
+	for _, l := range lines {
+		if l.outcome == "rejected" {
+			got[l.row] = l.item + ":" + l.code
+		} else if l.outcome != "valid" || l.id != "" {
+			t.Fatalf("line %+v", l)
+		}
+	}
+	for i, p := range plantedRows {
+		if i < n && got[strconv.Itoa(i+2)] != p.item+":"+p.code {
+			t.Errorf("row %d: %q, want %s:%s", i+2, got[strconv.Itoa(i+2)], p.item, p.code)
+		}
+	}
+	if got[strconv.Itoa(n+2)] != "license_no:duplicate" {
+		t.Errorf("the repeated number: %q", got[strconv.Itoa(n+2)])
+	}
+	countLicenses(t, dir, 0)
+
+	// After the batch every valid row is existing.
+	cli(t, "batch", "--data-dir", dir, "--type", "food-business", "--input", in, "--progress", "none")
+	stdout, _, _ = cli(t, "batch", "check", "--data-dir", dir, "--type", "food-business", "--input", in, "--report", filepath.Join(work, "again.csv"))
+	if !strings.Contains(stdout, fmt.Sprintf("0 valid, %d existing, %d rejected", n-planted, planted+1)) {
+		t.Fatalf("after the batch: %s", stdout)
+	}
+	for _, l := range readReport(t, filepath.Join(work, "again.csv")) {
+		if l.outcome == "existing" && !strings.HasPrefix(l.id, "1.2.156.3005.2.") {
+			t.Fatalf("existing row without its identifier: %+v", l)
+		}
+	}
+
+	// Over HTTP, into a data directory where nothing is issued yet.
+	e := newAPIEnv(t, api.Limits{KeyRate: 1000, KeyBurst: 1000})
+	data, _ := os.ReadFile(in)
+	var res api.BatchCheck
+	e.must("deptY", req{method: "POST", path: "/api/v1/batches/check", form: map[string]string{"type": "food-business", "name": "rows.csv", "file": string(data)}}, 200).json(t, &res)
+	if res.Rows != n+1 || res.Valid != n-planted || res.Rejected != planted+1 || len(res.Problems) != planted+1 || res.Dept == "" {
+		t.Fatalf("check over HTTP: %+v", res)
+	}
+	e.must("deptX", req{method: "POST", path: "/api/v1/batches/check", form: map[string]string{"type": "food-business", "name": "rows.csv", "file": string(data)}}, 403)
+	if ents, _ := os.ReadDir(filepath.Join(e.app.cfg.DataDir, "batches", "incoming")); len(ents) != 0 {
+		t.Fatalf("the checked upload was left behind: %v", ents)
+	}
+	if p, err := e.app.store.List(context.Background(), catalog.Filter{}, "", 10); err != nil || len(p.Licenses) != 0 {
+		t.Fatalf("a check issued licenses: %+v (%v)", p, err)
+	}
+}
