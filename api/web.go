@@ -48,7 +48,7 @@ type webUI struct {
 // webPages are the page templates; each is parsed with layout.html.
 var webPages = []string{"home", "error", "public", "login_staff", "login_holder", "login_code",
 	"counter", "my", "my_license", "my_show", "my_uses",
-	"console", "console_issue", "console_license", "console_confirm", "console_batch", "console_search"}
+	"console", "console_issue", "console_license", "console_confirm", "console_batch", "console_batch_check", "console_search"}
 
 func newWebUI(s *server) *webUI {
 	w := &webUI{seals: map[string]string{}}
@@ -136,6 +136,7 @@ func (s *server) webRoutes(r *gin.Engine) {
 		ss.POST("/l/:id/"+string(act), s.consoleAct(act))
 	}
 	ss.POST("/batches", s.consoleBatchStart)
+	ss.POST(consoleBatchCheck, s.consoleBatchCheck)
 	ss.GET("/batches/:id", s.consoleBatch)
 	ss.GET("/batches/:id/status", s.getBatch)
 	ss.GET("/batches/:id/report", s.getBatchReport)
@@ -145,6 +146,9 @@ func (s *server) webRoutes(r *gin.Engine) {
 // consoleBatchUpload is the route of the console's batch upload, whose body
 // may be as large as Limits.MaxBatchUpload.
 const consoleBatchUpload = "/console/batches"
+
+// consoleBatchCheck checks such an upload without issuing.
+const consoleBatchCheck = "/batches/check"
 
 // cspPolicy allows only this origin's scripts, styles and connections,
 // images from here or data: URLs (QR codes, photos) and no framing.

@@ -431,38 +431,65 @@ func (s *server) consoleAct(act catalog.Action) gin.HandlerFunc {
 }
 
 // consoleBatchStart starts a batch from an uploaded CSV, XLSX or JSON Lines
-// file; an XLSX sheet is turned into CSV first (header row of item keys).
+// file.
 func (s *server) consoleBatchStart(c *gin.Context) {
-	if s.Batches == nil {
-		s.webError(c, errUnavailable)
-		return
+	req, err := s.consoleBatchUpload(c)
+	var st BatchStatus
+	if err == nil {
+		st, err = s.Batches.Start(c.Request.Context(), req)
 	}
-	who := callerOf(c)
-	typeKey := strings.TrimSpace(c.PostForm("type"))
-	fh, err := c.FormFile("file")
-	if err != nil {
-		s.webError(c, fieldRequired("file", "请选择要上传的批量文件"))
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		s.webError(c, err)
-		return
-	}
-	upload, err := s.Batches.Receive(c.Request.Context(), f, s.lim.MaxBatchUpload)
-	f.Close()
-	if err != nil {
-		s.webError(c, err)
-		return
-	}
-	name := filepath.Base(fh.Filename)
-	st, err := s.Batches.Start(c.Request.Context(), BatchStart{TypeKey: typeKey, Actor: who.actor(), SourceName: name, Upload: upload})
 	if err != nil {
 		s.webError(c, err)
 		return
 	}
 	s.lists.invalidate()
 	c.Redirect(http.StatusSeeOther, "/console/batches/"+url.PathEscape(st.ID))
+}
+
+// consoleBatchUpload receives the console's batch upload form.
+func (s *server) consoleBatchUpload(c *gin.Context) (BatchStart, error) {
+	if s.Batches == nil {
+		return BatchStart{}, errUnavailable
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return BatchStart{}, fieldRequired("file", "请选择要上传的批量文件")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return BatchStart{}, err
+	}
+	upload, err := s.Batches.Receive(c.Request.Context(), f, s.lim.MaxBatchUpload)
+	f.Close()
+	if err != nil {
+		return BatchStart{}, err
+	}
+	return BatchStart{TypeKey: strings.TrimSpace(c.PostForm("type")), Actor: callerOf(c).actor(),
+		SourceName: filepath.Base(fh.Filename), Upload: upload}, nil
+}
+
+// consoleBatchCheck checks the uploaded file without issuing and shows
+// what a batch would do.
+func (s *server) consoleBatchCheck(c *gin.Context) {
+	req, err := s.consoleBatchUpload(c)
+	var out BatchCheck
+	if err == nil {
+		out, err = s.Batches.Check(c.Request.Context(), req)
+	}
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	v := batchCheckView{Check: out, TypeName: out.Type, File: req.SourceName}
+	if t, err := s.Store.GetType(c.Request.Context(), out.Type); err == nil {
+		v.TypeName = t.Name
+	}
+	s.page(c, http.StatusOK, "console_batch_check", view{Title: "批量文件校验", Area: areaConsole, Data: v})
+}
+
+type batchCheckView struct {
+	Check          BatchCheck
+	TypeName, File string
 }
 
 type batchView struct {

@@ -242,7 +242,7 @@ func (s *server) checkCSRF(c *gin.Context, want string) bool {
 		limit := int64(maxWebFormBytes)
 		if mt, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); mt == "multipart/form-data" {
 			limit = s.lim.MaxUpload + 64<<10
-			if c.FullPath() == consoleBatchUpload {
+			if p := c.FullPath(); p == consoleBatchUpload || p == "/console"+consoleBatchCheck {
 				limit = s.lim.MaxBatchUpload + 64<<10
 			}
 		}

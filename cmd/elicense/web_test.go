@@ -482,6 +482,19 @@ func TestWebPages(t *testing.T) {
 	if !strings.HasPrefix(tmpl, "200 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet PK") {
 		t.Errorf("the console's template link: %.200s", tmpl)
 	}
+	// Checking the file first issues nothing and names the bad row.
+	webDo(t, ctx, "batch check",
+		chromedp.Navigate(u("/console")),
+		chromedp.SetUploadFiles(chromedp.ID("batch-file"), []string{csvPath}),
+		chromedp.Click(chromedp.ID("batch-check")),
+		chromedp.WaitVisible(chromedp.ID("c-problems")))
+	if v, r := webText(ctx, t, "#c-valid"), webText(ctx, t, "#c-rejected"); v != "1" || r != "1" {
+		t.Errorf("check: %s valid, %s rejected; want 1 and 1", v, r)
+	}
+	if p := webText(ctx, t, "#c-problems"); !strings.Contains(p, "第 3 行") {
+		t.Errorf("check problems: %q", p)
+	}
+	e.shot(t, ctx, "console-batch-check")
 	// A sheet with a column the type lacks is refused with every problem.
 	badPath := filepath.Join(tmp, "bad.csv")
 	os.WriteFile(badPath, []byte("序号,"+csv), 0o600)
