@@ -131,6 +131,9 @@ type Deps struct {
 	// server that offers NewHandlers' metrics handler on an internal
 	// address only.
 	MetricsApart bool
+	// Backup, when set, writes a backup of the service's data to w
+	// (GET /api/v1/backup, admin); nil: 404.
+	Backup func(ctx context.Context, w io.Writer) error
 }
 
 // server holds the wired dependencies of the handlers.
@@ -205,6 +208,9 @@ func NewHandlers(d Deps) (service, metrics http.Handler) {
 
 	// API keys (admin).
 	v.GET("/keys", s.allow(catalog.RoleAdmin), s.listKeys)
+	if d.Backup != nil {
+		v.GET("/backup", s.allow(catalog.RoleAdmin), s.backup)
+	}
 	v.POST("/keys", s.allow(catalog.RoleAdmin), s.createKey)
 	v.DELETE("/keys/:id", s.allow(catalog.RoleAdmin), s.revokeKey)
 
@@ -265,4 +271,18 @@ func (s *server) readyz(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// backup streams a backup of the data (tar) to the data authority.
+func (s *server) backup(c *gin.Context) {
+	name := "elicense-backup-" + s.Now().UTC().Format("20060102T150405Z") + ".tar"
+	c.Header("Content-Type", "application/x-tar")
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	// A backup of many license files outlasts the server's write timeout.
+	_ = http.NewResponseController(c.Writer).SetWriteDeadline(time.Time{})
+	c.Status(http.StatusOK)
+	if err := s.Backup(c.Request.Context(), c.Writer); err != nil {
+		// The tar is cut short without its backup.json: a restore refuses it.
+		s.Logger.Error("backup failed; the response is incomplete", "requestId", requestIDOf(c), "err", err)
+	}
 }

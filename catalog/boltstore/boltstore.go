@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -554,4 +555,18 @@ func bumpN(b *bolt.Bucket, key []byte) (uint64, error) {
 	var buf [8]byte
 	binary.BigEndian.PutUint64(buf[:], n)
 	return n, b.Put(key, buf[:])
+}
+
+// Snapshot writes a consistent copy of the whole store file, as of one
+// read transaction, while the store stays in use: open is called with the
+// copy's size and returns where to write it.
+func (s *Store) Snapshot(open func(size int64) (io.Writer, error)) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		w, err := open(tx.Size())
+		if err != nil {
+			return err
+		}
+		_, err = tx.WriteTo(w)
+		return err
+	})
 }

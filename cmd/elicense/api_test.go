@@ -407,6 +407,7 @@ func TestAPIAuthorizationMatrix(t *testing.T) {
 		{name: "update type", r: fixed(req{method: "PUT", path: "/api/v1/types/test-ops", json: typeBody}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 200}},
 		{name: "batch template of a draft type", r: fixed(req{method: "GET", path: "/api/v1/types/test-ops/batch-template"}), want: [8]int{404, 404, 404, 404, 404, 404, 404, 200}},
 		{name: "publish type", r: fixed(req{method: "POST", path: "/api/v1/types/test-ops/publish"}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 200}},
+		{name: "backup", r: fixed(req{method: "GET", path: "/api/v1/backup"}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 200}},
 		{name: "list keys", r: fixed(req{method: "GET", path: "/api/v1/keys"}), want: [8]int{401, 403, 403, 403, 403, 403, 403, 200},
 			check: notContains(e.keys["deptX"])},
 		{name: "create key", r: fixed(req{method: "POST", path: "/api/v1/keys", json: map[string]any{"name": "某医院", "role": "verifier", "types": []string{"no-criminal-record"}}}),

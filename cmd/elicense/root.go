@@ -84,6 +84,8 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newQRCommand(g),
 		newVerifyCommand(g),
 		newKeysCommand(g),
+		newBackupCommand(g),
+		newRestoreCommand(),
 		newVersionCommand(),
 	)
 	return root

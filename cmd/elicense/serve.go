@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -144,6 +145,7 @@ func (a *app) apiDeps(ctx context.Context) (api.Deps, error) {
 		Store:  a.store, Access: a.store, Licenses: a.svc, Files: a.files, QR: qr, Templates: e,
 		Roots: p.Roots(), Logger: a.log, Version: version, TrustedProxies: a.cfg.TrustedProxies,
 		Now: time.Now, Rand: rand.Reader, Batches: batches, TypesChanged: a.refreshQRTypes,
+		Backup: func(ctx context.Context, w io.Writer) error { _, err := a.writeBackup(ctx, w); return err },
 	}
 	switch {
 	case a.cfg.IdentityPublicKeyFile != "":
