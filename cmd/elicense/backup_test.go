@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"elicense/api"
 )
@@ -154,4 +155,32 @@ func rewriteTar(t *testing.T, b []byte, f func(string) (string, bool)) []byte {
 	}
 	tw.Close()
 	return out.Bytes()
+}
+
+// FuzzRestore: any bytes given to restore are refused or restored, never
+// a panic, and nothing is written outside the target directory.
+func FuzzRestore(f *testing.F) {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, e := range []struct{ name, body string }{{"files/ab/x.pdf", "%PDF-1.7"}, {"backup.json", `{"format":"elicense-backup/1","entries":[]}`}} {
+		tw.WriteHeader(&tar.Header{Name: e.name, Size: int64(len(e.body)), Mode: 0o600, Typeflag: tar.TypeReg})
+		tw.Write([]byte(e.body))
+	}
+	tw.Close()
+	f.Add(b.Bytes())
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parent := t.TempDir()
+		done := make(chan struct{})
+		go func() { restoreBackup(bytes.NewReader(data), filepath.Join(parent, "to")); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			t.Fatal("restore hangs")
+		}
+		ents, _ := os.ReadDir(parent)
+		if len(ents) > 1 {
+			t.Fatalf("written beside the target: %v", ents)
+		}
+	})
 }
