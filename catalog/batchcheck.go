@@ -17,7 +17,7 @@ type BatchCheckCounts struct {
 // department and reports, in row order, what issuing it would do:
 // OutcomeValid (a license would be issued), OutcomeExisting (its number is
 // in force) or OutcomeRejected with every problem, including a number that
-// an earlier row of the file has (CodeDuplicate). Nothing is rendered,
+// an earlier row of the file would issue (CodeDuplicate). Nothing is rendered,
 // sealed, stored or journalled: a department checks a file before it
 // issues from it. Errors: those of the type and department lookup, a
 // *ValidationError for columns that do not fit the type (MatchColumns),
@@ -85,18 +85,19 @@ func (s *Service) checkRow(ctx context.Context, t *LicenseType, row BatchRow, nu
 		return reject(FieldError{Code: CodeFailed, Message: err.Error()})
 	}
 	res.SourceKey = values[t.NumberKey()]
-	if first, dup := numbers[res.SourceKey]; dup {
-		return reject(FieldError{Item: t.NumberKey(), Code: CodeDuplicate, Message: fmt.Sprintf("证照编号与第%d行重复", first)})
-	}
-	numbers[strings.Clone(res.SourceKey)] = row.Num
 	old, err := s.Store.GetByNumber(ctx, t.Key, res.SourceKey)
 	switch {
 	case err == nil && old.Status != StatusRevoked:
 		res.Outcome, res.ID, res.Digest = OutcomeExisting, old.ID, old.Digest
+		return res
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return reject(FieldError{Code: CodeFailed, Message: err.Error()})
-	default:
-		res.Outcome = OutcomeValid
 	}
+	// As in a batch: a number that an earlier row of the file would issue.
+	if first, dup := numbers[res.SourceKey]; dup {
+		return reject(FieldError{Item: t.NumberKey(), Code: CodeDuplicate, Message: fmt.Sprintf("证照编号与第%d行重复", first)})
+	}
+	numbers[strings.Clone(res.SourceKey)] = row.Num
+	res.Outcome = OutcomeValid
 	return res
 }
