@@ -433,7 +433,7 @@ func (s *server) consoleAct(act catalog.Action) gin.HandlerFunc {
 // consoleBatchStart starts a batch from an uploaded CSV, XLSX or JSON Lines
 // file.
 func (s *server) consoleBatchStart(c *gin.Context) {
-	req, err := s.consoleBatchUpload(c)
+	req, err := s.consoleBatchForm(c)
 	var st BatchStatus
 	if err == nil {
 		st, err = s.Batches.Start(c.Request.Context(), req)
@@ -446,8 +446,8 @@ func (s *server) consoleBatchStart(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/console/batches/"+url.PathEscape(st.ID))
 }
 
-// consoleBatchUpload receives the console's batch upload form.
-func (s *server) consoleBatchUpload(c *gin.Context) (BatchStart, error) {
+// consoleBatchForm receives the console's batch upload form.
+func (s *server) consoleBatchForm(c *gin.Context) (BatchStart, error) {
 	if s.Batches == nil {
 		return BatchStart{}, errUnavailable
 	}
@@ -471,7 +471,7 @@ func (s *server) consoleBatchUpload(c *gin.Context) (BatchStart, error) {
 // consoleBatchCheck checks the uploaded file without issuing and shows
 // what a batch would do.
 func (s *server) consoleBatchCheck(c *gin.Context) {
-	req, err := s.consoleBatchUpload(c)
+	req, err := s.consoleBatchForm(c)
 	var out BatchCheck
 	if err == nil {
 		out, err = s.Batches.Check(c.Request.Context(), req)
