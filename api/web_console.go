@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -480,21 +481,36 @@ func (s *server) consoleBatchCheck(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	v := batchCheckView{Check: out, TypeName: out.Type, File: req.SourceName}
-	if t, err := s.Store.GetType(c.Request.Context(), out.Type); err == nil {
-		v.TypeName = t.Name
-	}
+	v := batchCheckView{Check: out, File: req.SourceName}
+	v.TypeName, v.Labels = s.typeLabels(c.Request.Context(), out.Type)
 	s.page(c, http.StatusOK, "console_batch_check", view{Title: "批量文件校验", Area: areaConsole, Data: v})
 }
 
 type batchCheckView struct {
 	Check          BatchCheck
 	TypeName, File string
+	Labels         map[string]string // item key → label, for the problem lists
 }
 
 type batchView struct {
-	Status   BatchStatus
-	TypeName string
+	Status     BatchStatus
+	TypeName   string
+	Labels     map[string]string
+	LabelsJSON string // the same for batch.js
+}
+
+// typeLabels returns a type's name and its items' labels by key (the key
+// itself when the type cannot be read).
+func (s *server) typeLabels(ctx context.Context, key string) (string, map[string]string) {
+	t, err := s.Store.GetType(ctx, key)
+	if err != nil {
+		return key, nil
+	}
+	labels := make(map[string]string, len(t.Items))
+	for _, it := range t.Items {
+		labels[it.Key] = it.Label
+	}
+	return t.Name, labels
 }
 
 func (s *server) consoleBatch(c *gin.Context) {
@@ -511,9 +527,10 @@ func (s *server) consoleBatch(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	v := batchView{Status: st, TypeName: st.Type}
-	if t, err := s.Store.GetType(c.Request.Context(), st.Type); err == nil {
-		v.TypeName = t.Name
+	v := batchView{Status: st}
+	v.TypeName, v.Labels = s.typeLabels(c.Request.Context(), st.Type)
+	if b, err := json.Marshal(v.Labels); err == nil {
+		v.LabelsJSON = string(b)
 	}
 	s.page(c, http.StatusOK, "console_batch", view{Title: "批量签发", Area: areaConsole, Data: v})
 }

@@ -491,7 +491,7 @@ func TestWebPages(t *testing.T) {
 	if v, r := webText(ctx, t, "#c-valid"), webText(ctx, t, "#c-rejected"); v != "1" || r != "1" {
 		t.Errorf("check: %s valid, %s rejected; want 1 and 1", v, r)
 	}
-	if p := webText(ctx, t, "#c-problems"); !strings.Contains(p, "第 3 行") {
+	if p := webText(ctx, t, "#c-problems"); !strings.Contains(p, "第 3 行") || !strings.Contains(p, "身份证号：") {
 		t.Errorf("check problems: %q", p)
 	}
 	e.shot(t, ctx, "console-batch-check")
@@ -515,6 +515,9 @@ func TestWebPages(t *testing.T) {
 		until(`document.getElementById('b-state').textContent.indexOf('已完成') === 0`))
 	if n := webText(ctx, t, "#b-issued"); n != "1" {
 		t.Errorf("batch issued %s, want 1 (one row has a bad ID number)", n)
+	}
+	if p := webText(ctx, t, "#b-problems"); !strings.Contains(p, "第 3 行") || !strings.Contains(p, "身份证号：") {
+		t.Errorf("the batch page's rejected rows (by item label): %q", p)
 	}
 	report := webGet(t, ctx, "batch report", until(`!document.getElementById('b-files').hidden`), chromedp.Evaluate[string](
 		`(function () { var x = new XMLHttpRequest(); x.open('GET', document.getElementById('b-report').href, false); x.send(); return x.status + ' ' + x.responseText; })()`))

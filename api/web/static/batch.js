@@ -5,6 +5,8 @@
   if (!root) { return; }
   var token = document.querySelector('meta[name="csrf-token"]').content;
   var bar = document.getElementById('batch-progress');
+  var labels = {};
+  try { labels = JSON.parse(root.dataset.labels || '{}') || {}; } catch (e) { labels = {}; }
   function set(id, v) { document.getElementById(id).textContent = String(v); }
 
   function render(st) {
@@ -28,7 +30,7 @@
       st.problems.forEach(function (p) {
         var li = document.createElement('li');
         li.textContent = '第 ' + p.row + ' 行' + (p.key ? '（' + p.key + '）' : '') + '：' +
-          p.fields.map(function (f) { return f.item + ' ' + f.message; }).join('；');
+          p.fields.map(function (f) { return (labels[f.item] || f.item) + '：' + f.message; }).join('；');
         ul.appendChild(li);
       });
       box.appendChild(h);
