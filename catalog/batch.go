@@ -391,40 +391,18 @@ func (r *batchRun) read(ctx context.Context, work chan<- *item, slots chan struc
 func (r *batchRun) produce(ctx context.Context, it *item) {
 	it.res.Row = it.row.Num
 	reject := func(p ...FieldError) { it.res.Outcome, it.res.Problems = OutcomeRejected, p }
-	if it.row.Err != nil {
-		reject(FieldError{Code: CodeBadRow, Message: it.row.Err.Error()})
-		return
-	}
 	if ctx.Err() != nil {
 		return
 	}
-	values := copyValues(it.row.Values)
-	for k, v := range values { // empty cells are absent items
-		if v == "" {
-			delete(values, k)
+	values, now, issue := r.s.screenRow(ctx, r.t, it.row, &it.res, func(res *BatchResult) bool {
+		e, ok := r.prior[it.row.Num]
+		if !ok || e.SourceKey != strings.TrimSpace(res.SourceKey) {
+			return false
 		}
-	}
-	it.res.SourceKey = values[r.t.NumberKey()]
-	if e, ok := r.prior[it.row.Num]; ok && e.SourceKey == strings.TrimSpace(it.res.SourceKey) {
-		it.res.Outcome, it.res.ID, it.res.Digest, it.res.Resumed = OutcomeExisting, e.ID, e.Digest, true
-		return
-	}
-	now := r.s.Now()
-	if err := r.s.check(r.t, values, now); err != nil {
-		var ve *ValidationError
-		if errors.As(err, &ve) {
-			reject(ve.Problems...)
-		} else {
-			reject(FieldError{Code: CodeFailed, Message: err.Error()})
-		}
-		return
-	}
-	it.res.SourceKey = values[r.t.NumberKey()]
-	if old, err := r.s.Store.GetByNumber(ctx, r.t.Key, it.res.SourceKey); err == nil && old.Status != StatusRevoked {
-		it.res.Outcome, it.res.ID, it.res.Digest = OutcomeExisting, old.ID, old.Digest
-		return
-	} else if err != nil && !errors.Is(err, ErrNotFound) {
-		reject(FieldError{Code: CodeFailed, Message: err.Error()})
+		res.Outcome, res.ID, res.Digest, res.Resumed = OutcomeExisting, e.ID, e.Digest, true
+		return true
+	})
+	if !issue {
 		return
 	}
 	l := r.s.newLicense(r.t, r.dept, values, it.serial, 1, now)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // BatchCheckCounts are the totals of CheckBatch.
@@ -66,18 +67,46 @@ func (s *Service) CheckBatch(ctx context.Context, typeKey, deptKey, actor string
 // checkRow is CheckBatch's verdict on one row.
 func (s *Service) checkRow(ctx context.Context, t *LicenseType, row BatchRow, numbers map[string]int) BatchResult {
 	res := BatchResult{Row: row.Num}
-	reject := func(p ...FieldError) BatchResult { res.Outcome, res.Problems = OutcomeRejected, p; return res }
+	if _, _, issue := s.screenRow(ctx, t, row, &res, nil); !issue {
+		return res
+	}
+	// As in a batch: a number that an earlier row of the file would issue.
+	if first, dup := numbers[res.SourceKey]; dup {
+		res.Outcome, res.Problems = OutcomeRejected, []FieldError{{Item: t.NumberKey(), Code: CodeDuplicate, Message: fmt.Sprintf("证照编号与第%d行重复", first)}}
+		return res
+	}
+	numbers[strings.Clone(res.SourceKey)] = row.Num
+	res.Outcome = OutcomeValid
+	return res
+}
+
+// screenRow does for one row what issuing it in a batch and checking it
+// share: a row the reader could not make is rejected; its values (empty
+// cells left out) are checked and normalised; a license in force with its
+// number makes it existing. resumed, when set, is asked first, with
+// res.SourceKey as written in the row, and ends the screening when it
+// fills res. It returns the normalised values and the time of the check
+// when the row would be issued; otherwise res holds the verdict.
+func (s *Service) screenRow(ctx context.Context, t *LicenseType, row BatchRow, res *BatchResult, resumed func(*BatchResult) bool) (map[string]string, time.Time, bool) {
+	reject := func(p ...FieldError) (map[string]string, time.Time, bool) {
+		res.Outcome, res.Problems = OutcomeRejected, p
+		return nil, time.Time{}, false
+	}
 	if row.Err != nil {
 		return reject(FieldError{Code: CodeBadRow, Message: row.Err.Error()})
 	}
 	values := copyValues(row.Values)
-	for k, v := range values {
+	for k, v := range values { // empty cells are absent items
 		if v == "" {
 			delete(values, k)
 		}
 	}
-	res.SourceKey = strings.TrimSpace(values[t.NumberKey()])
-	if err := s.check(t, values, s.Now()); err != nil {
+	res.SourceKey = values[t.NumberKey()]
+	if resumed != nil && resumed(res) {
+		return nil, time.Time{}, false
+	}
+	now := s.Now()
+	if err := s.check(t, values, now); err != nil {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
 			return reject(ve.Problems...)
@@ -89,15 +118,9 @@ func (s *Service) checkRow(ctx context.Context, t *LicenseType, row BatchRow, nu
 	switch {
 	case err == nil && old.Status != StatusRevoked:
 		res.Outcome, res.ID, res.Digest = OutcomeExisting, old.ID, old.Digest
-		return res
+		return nil, time.Time{}, false
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return reject(FieldError{Code: CodeFailed, Message: err.Error()})
 	}
-	// As in a batch: a number that an earlier row of the file would issue.
-	if first, dup := numbers[res.SourceKey]; dup {
-		return reject(FieldError{Item: t.NumberKey(), Code: CodeDuplicate, Message: fmt.Sprintf("证照编号与第%d行重复", first)})
-	}
-	numbers[strings.Clone(res.SourceKey)] = row.Num
-	res.Outcome = OutcomeValid
-	return res
+	return values, now, true
 }
