@@ -10,10 +10,11 @@ import (
 	"elicense/catalog"
 )
 
-// TestAddUseConcurrent: use records written at once share transactions;
-// each comes back with its own result: every new one stored with its index
-// entries, every duplicate refused with ErrExists and none of its index
-// entries left behind, also when it falls in the same commit as others.
+// TestAddUseConcurrent: use records written at once, 40 of them reusing an
+// earlier one's ID, each come back with their own result: one of each pair
+// stored and listed by holder and by issuer exactly once, the other
+// refused with ErrExists. (Rolling back a write that fails after its first
+// put is TestGroupCommitRollsBackFailedWrite's.)
 func TestAddUseConcurrent(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()

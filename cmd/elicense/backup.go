@@ -53,9 +53,11 @@ var backupDirs = []string{"files", "pki", "templates", "batches"}
 func (a *app) writeBackup(ctx context.Context, w io.Writer) (*backupManifest, error) {
 	tw := tar.NewWriter(w)
 	m := &backupManifest{Format: backupFormat, Created: time.Now().UTC().Truncate(time.Second), Version: version}
+	header := func(name string, size, mode int64) error {
+		return tw.WriteHeader(&tar.Header{Name: name, Size: size, Mode: mode, ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX})
+	}
 	add := func(name string, size int64, mode int64, body func(io.Writer) error) error {
-		hdr := &tar.Header{Name: name, Size: size, Mode: mode, ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}
-		if err := tw.WriteHeader(hdr); err != nil {
+		if err := header(name, size, mode); err != nil {
 			return err
 		}
 		h := signer.NewSM3()
@@ -67,7 +69,7 @@ func (a *app) writeBackup(ctx context.Context, w io.Writer) (*backupManifest, er
 	}
 	var snap hash.Hash
 	err := a.store.Snapshot(func(size int64) (io.Writer, error) {
-		if err := tw.WriteHeader(&tar.Header{Name: "elicense.db", Size: size, Mode: 0o600, ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+		if err := header("elicense.db", size, 0o600); err != nil {
 			return nil, err
 		}
 		snap = signer.NewSM3()
@@ -114,7 +116,7 @@ func (a *app) writeBackup(ctx context.Context, w io.Writer) (*backupManifest, er
 	if err != nil {
 		return nil, err
 	}
-	if err := tw.WriteHeader(&tar.Header{Name: "backup.json", Size: int64(len(raw)), Mode: 0o644, ModTime: m.Created, Typeflag: tar.TypeReg, Format: tar.FormatPAX}); err != nil {
+	if err := header("backup.json", int64(len(raw)), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := tw.Write(raw); err != nil {
